@@ -1,0 +1,224 @@
+#Requires -Version 7.2
+<#
+.SYNOPSIS
+    Builds, tests, documents, packages and demonstrates PSSharedMemory.
+
+.DESCRIPTION
+    The one entry point for every task. The module version comes from PSSharedMemory.psd1, the only
+    place it lives. The built module is staged like a published one under
+    output/PSSharedMemory/<version>/, and every test imports it from there.
+
+.PARAMETER Task
+    Build    compile and stage the module, with its help (runs Docs)
+    Test     Build, then the xunit engine tests and the Pester module tests; ends with "Tests: N passed, N failed"
+    Docs     turn docs/en-US into MAML help in the staged module
+    Package  Build, then publish a .nupkg to output/ through a local PSResourceGet repository, install it from there and import it
+    Shell    Build, then open an interactive pwsh with the built module imported
+    Demo     Build, then two pwsh processes hand a string, objects and a file to each other through shared memory
+    Bench    Build, then run the benchmarks under bench/ (-Quick for a short run)
+    Clean    remove output/ and the bin/obj folders
+
+.PARAMETER Configuration
+    Debug or Release (default).
+
+.PARAMETER Quick
+    With -Task Bench: a shorter run, under three minutes on two cores.
+
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Docs', 'Package', 'Shell', 'Demo', 'Bench', 'Clean')]
+    [string[]] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    [switch] $Quick
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$Root = $PSScriptRoot
+$Manifest = Import-PowerShellDataFile -Path (Join-Path $Root 'PSSharedMemory.psd1')
+$Version = $Manifest.ModuleVersion
+$Output = Join-Path $Root 'output'
+$ModuleRoot = Join-Path $Output 'PSSharedMemory'
+$Staged = Join-Path $ModuleRoot $Version
+$TestResults = Join-Path $Output 'TestResults'
+$PesterVersion = '5.7.1'
+
+function Write-Step([string] $Message) {
+    Write-Host "==> $Message" -ForegroundColor Cyan
+}
+
+function Invoke-Native {
+    # Runs a native command and stops the build when it fails.
+    param([string] $FilePath, [string[]] $ArgumentList)
+    & $FilePath @ArgumentList
+    if ($LASTEXITCODE -ne 0) {
+        throw "'$FilePath $($ArgumentList -join ' ')' failed with exit code $LASTEXITCODE."
+    }
+}
+
+function Get-PwshPath {
+    # The pwsh that runs this script, whether installed or run as a .NET tool (dotnet pwsh).
+    $name = if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
+    foreach ($candidate in @((Join-Path $PSHOME $name), (Join-Path $PSHOME "unix/$name"))) {
+        if (Test-Path -LiteralPath $candidate) { return $candidate }
+    }
+    return (Get-Command pwsh -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
+}
+
+function Invoke-Build {
+    Write-Step "Building PSSharedMemory $Version ($Configuration)"
+    Invoke-Native dotnet @('build', (Join-Path $Root 'src/PSSharedMemory/PSSharedMemory.csproj'), '-c', $Configuration, '--nologo', '-v', 'quiet')
+
+    $bin = Join-Path $Root "src/PSSharedMemory/bin/$Configuration/netstandard2.0"
+    if (Test-Path -LiteralPath $Staged) { Remove-Item -LiteralPath $Staged -Recurse -Force }
+    $null = New-Item -ItemType Directory -Path $Staged -Force
+    Copy-Item -LiteralPath (Join-Path $Root 'PSSharedMemory.psd1') -Destination $Staged
+    foreach ($file in 'PSSharedMemory.dll', 'PSSharedMemory.Engine.dll', 'PSSharedMemory.Format.ps1xml') {
+        Copy-Item -LiteralPath (Join-Path $bin $file) -Destination $Staged
+    }
+    Invoke-Docs
+    $null = Test-ModuleManifest -Path (Join-Path $Staged 'PSSharedMemory.psd1')
+    Write-Host "Staged $Staged"
+}
+
+function Invoke-Docs {
+    Write-Step 'Building help from docs/en-US'
+    $converter = Join-Path $Root 'tools/Build-Help.ps1'
+    if (Test-Path -LiteralPath $converter) {
+        & $converter -DocsPath (Join-Path $Root 'docs/en-US') -OutputPath (Join-Path $Staged 'en-US')
+    }
+    else {
+        Write-Warning 'tools/Build-Help.ps1 is missing; the module is staged without help.'
+    }
+}
+
+function Get-PesterModulePath {
+    Write-Step "Restoring Pester $PesterVersion from NuGet"
+    $toolProject = Join-Path $Root 'tools/PesterTool/PesterTool.csproj'
+    Invoke-Native dotnet @('restore', $toolProject, '--nologo', '-v', 'quiet')
+    $packages = $env:NUGET_PACKAGES
+    if (-not $packages) {
+        $line = (& dotnet nuget locals global-packages --list) -match 'global-packages:' | Select-Object -First 1
+        $packages = ($line -replace '^.*global-packages:\s*', '').Trim()
+    }
+    $pester = Join-Path $packages "pester/$PesterVersion/tools/Pester.psd1"
+    if (-not (Test-Path -LiteralPath $pester)) {
+        throw "Pester $PesterVersion was restored but '$pester' does not exist."
+    }
+    return $pester
+}
+
+function Get-TrxCounts([string] $Path) {
+    [xml] $trx = Get-Content -LiteralPath $Path -Raw
+    $counters = $trx.TestRun.ResultSummary.Counters
+    [pscustomobject]@{
+        Passed = [int]$counters.passed
+        Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    if (Test-Path -LiteralPath $TestResults) { Remove-Item -LiteralPath $TestResults -Recurse -Force }
+    $null = New-Item -ItemType Directory -Path $TestResults -Force
+
+    Write-Step 'Running the engine tests (xunit)'
+    $trx = Join-Path $TestResults 'engine.trx'
+    & dotnet test (Join-Path $Root 'tests/PSSharedMemory.Engine.Tests/PSSharedMemory.Engine.Tests.csproj') `
+        -c $Configuration --nologo --logger 'trx;LogFileName=engine.trx' --logger 'console;verbosity=normal' --results-directory $TestResults
+    $xunitExit = $LASTEXITCODE
+    $xunit = if (Test-Path -LiteralPath $trx) { Get-TrxCounts $trx } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
+
+    Write-Step 'Running the module tests (Pester, in a fresh pwsh)'
+    $pester = Get-PesterModulePath
+    $summaryPath = Join-Path $TestResults 'pester-summary.json'
+    & (Get-PwshPath) -NoProfile -NonInteractive -File (Join-Path $Root 'tools/Invoke-PesterTests.ps1') `
+        -PesterPath $pester -TestsPath (Join-Path $Root 'tests') -ModulePath $Staged `
+        -ResultPath (Join-Path $TestResults 'pester.xml') -SummaryPath $summaryPath
+    $pesterExit = $LASTEXITCODE
+    $pesterCounts = if (Test-Path -LiteralPath $summaryPath) { Get-Content -LiteralPath $summaryPath -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
+
+    $passed = $xunit.Passed + $pesterCounts.Passed
+    $failed = $xunit.Failed + $pesterCounts.Failed
+    if ($failed -eq 0 -and ($xunitExit -ne 0 -or $pesterExit -ne 0)) {
+        # A runner failed without reporting a failed test (a crash, a broken container): count it.
+        $failed = 1
+    }
+    Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed; Pester: $($pesterCounts.Passed) passed, $($pesterCounts.Failed) failed"
+    Write-Host "Tests: $passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Package {
+    Invoke-Build
+    Write-Step 'Packaging the module with PSResourceGet'
+    $repoPath = Join-Path $Output 'repository'
+    $installPath = Join-Path $Output 'package-check'
+    foreach ($path in $repoPath, $installPath) {
+        if (Test-Path -LiteralPath $path) { Remove-Item -LiteralPath $path -Recurse -Force }
+        $null = New-Item -ItemType Directory -Path $path -Force
+    }
+    Get-ChildItem -LiteralPath $Output -Filter 'PSSharedMemory.*.nupkg' | Remove-Item -Force
+
+    $repoName = "PSSharedMemoryLocal-$PID"
+    Register-PSResourceRepository -Name $repoName -Uri $repoPath -Trusted
+    try {
+        Publish-PSResource -Path $Staged -Repository $repoName
+        $nupkg = Get-ChildItem -LiteralPath $repoPath -Filter '*.nupkg' | Select-Object -First 1
+        Copy-Item -LiteralPath $nupkg.FullName -Destination $Output
+        Write-Host "Package: $(Join-Path $Output $nupkg.Name)"
+
+        Save-PSResource -Name PSSharedMemory -Version $Version -Repository $repoName -Path $installPath -TrustRepository -SkipDependencyCheck
+        $check = "Import-Module '$installPath/PSSharedMemory' -ErrorAction Stop; (Get-Module PSSharedMemory).ExportedCmdlets.Keys -join ','"
+        $cmdlets = & (Get-PwshPath) -NoProfile -NonInteractive -Command $check
+        if ($LASTEXITCODE -ne 0) { throw 'The packaged module did not import.' }
+        Write-Host "Installed from the local repository and imported; cmdlets: $cmdlets"
+    }
+    finally {
+        Unregister-PSResourceRepository -Name $repoName
+    }
+}
+
+function Invoke-Shell {
+    Invoke-Build
+    Write-Step 'Starting pwsh with the built module (type exit to leave)'
+    & (Get-PwshPath) -NoExit -NoProfile -Command "Import-Module '$Staged/PSSharedMemory.psd1'; Get-Command -Module PSSharedMemory"
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    & (Join-Path $Root 'tools/Invoke-Demo.ps1') -ModulePath $Staged -PwshPath (Get-PwshPath)
+    if (-not $?) { exit 1 }
+}
+
+function Invoke-Bench {
+    Invoke-Build
+    & (Join-Path $Root 'bench/Invoke-Benchmarks.ps1') -ModulePath $Staged -PwshPath (Get-PwshPath) -Configuration $Configuration -Quick:$Quick
+}
+
+function Invoke-Clean {
+    Write-Step 'Cleaning'
+    foreach ($path in @($Output) + @(Get-ChildItem -Path $Root -Include bin, obj -Recurse -Directory -ErrorAction SilentlyContinue | ForEach-Object FullName)) {
+        if (Test-Path -LiteralPath $path) { Remove-Item -LiteralPath $path -Recurse -Force }
+    }
+}
+
+foreach ($name in $Task) {
+    switch ($name) {
+        'Build' { Invoke-Build }
+        'Test' { Invoke-Test }
+        'Docs' { Invoke-Docs }
+        'Package' { Invoke-Package }
+        'Shell' { Invoke-Shell }
+        'Demo' { Invoke-Demo }
+        'Bench' { Invoke-Bench }
+        'Clean' { Invoke-Clean }
+    }
+}

@@ -1,0 +1,408 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace PSSharedMemory.Engine.Native
+{
+    /// <summary>
+    /// The libc calls of the Unix backends. Each private extern has a public wrapper that checks the
+    /// result and throws a <see cref="NativeException"/> carrying the function name and errno.
+    /// Constants that differ between Linux and macOS are chosen once at start-up.
+    /// </summary>
+    internal static unsafe class Libc
+    {
+        private const string LibC = "libc";
+
+        public static readonly bool IsMacOS = RuntimeInformation.IsOSPlatform(OSPlatform.OSX);
+
+        public const int O_RDWR = 2;
+        public static readonly int O_CREAT = IsMacOS ? 0x200 : 0x40;
+        public static readonly int O_EXCL = IsMacOS ? 0x800 : 0x80;
+        public static readonly int O_CLOEXEC = IsMacOS ? 0x1000000 : 0x80000;
+        public static readonly int O_NOFOLLOW = IsMacOS ? 0x100
+            : RuntimeInformation.ProcessArchitecture == Architecture.Arm64 || RuntimeInformation.ProcessArchitecture == Architecture.Arm ? 0x8000 : 0x20000;
+
+        public const int PROT_READ = 1;
+        public const int PROT_WRITE = 2;
+        public const int MAP_SHARED = 1;
+
+        public const int LOCK_EX = 2;
+        public const int LOCK_NB = 4;
+        public const int LOCK_UN = 8;
+
+        public const int EPERM = 1;
+        public const int ENOENT = 2;
+        public const int EINTR = 4;
+        public const int EACCES = 13;
+        public const int EEXIST = 17;
+        public const int EINVAL = 22;
+        public const int ENOSPC = 28;
+        public static readonly int EAGAIN = IsMacOS ? 35 : 11;
+        public static readonly int ETIMEDOUT = IsMacOS ? 60 : 110;
+        public static readonly int ELOOP = IsMacOS ? 62 : 40;
+        public static readonly int EDQUOT = IsMacOS ? 69 : 122;
+        public static readonly int EOPNOTSUPP = IsMacOS ? 102 : 95;
+
+        [DllImport(LibC, EntryPoint = "open", SetLastError = true)]
+        private static extern int open_(string path, int flags, int mode);
+
+        [DllImport(LibC, EntryPoint = "close", SetLastError = true)]
+        private static extern int close_(int fd);
+
+        [DllImport(LibC, EntryPoint = "fchmod", SetLastError = true)]
+        private static extern int fchmod_(int fd, int mode);
+
+        [DllImport(LibC, EntryPoint = "ftruncate", SetLastError = true)]
+        private static extern int ftruncate_(int fd, long length);
+
+        // Returns the error number instead of setting errno.
+        [DllImport(LibC, EntryPoint = "posix_fallocate")]
+        private static extern int posix_fallocate_(int fd, long offset, long length);
+
+        [DllImport(LibC, EntryPoint = "mmap", SetLastError = true)]
+        private static extern IntPtr mmap_(IntPtr addr, UIntPtr length, int prot, int flags, int fd, long offset);
+
+        [DllImport(LibC, EntryPoint = "munmap", SetLastError = true)]
+        private static extern int munmap_(IntPtr addr, UIntPtr length);
+
+        [DllImport(LibC, EntryPoint = "flock", SetLastError = true)]
+        private static extern int flock_(int fd, int operation);
+
+        [DllImport(LibC, EntryPoint = "unlink", SetLastError = true)]
+        private static extern int unlink_(string path);
+
+        [DllImport(LibC, EntryPoint = "link", SetLastError = true)]
+        private static extern int link_(string oldPath, string newPath);
+
+        [DllImport(LibC, EntryPoint = "mkdir", SetLastError = true)]
+        private static extern int mkdir_(string path, int mode);
+
+        [DllImport(LibC, EntryPoint = "chmod", SetLastError = true)]
+        private static extern int chmod_(string path, int mode);
+
+        [DllImport(LibC, EntryPoint = "geteuid")]
+        private static extern uint geteuid_();
+
+        [DllImport(LibC, EntryPoint = "fstat", SetLastError = true)]
+        private static extern int fstat_(int fd, byte* buffer);
+
+        [DllImport(LibC, EntryPoint = "fstat$INODE64", SetLastError = true)]
+        private static extern int fstat_inode64_(int fd, byte* buffer);
+
+        [DllImport(LibC, EntryPoint = "__fxstat", SetLastError = true)]
+        private static extern int fxstat_(int version, int fd, byte* buffer);
+
+        [DllImport(LibC, EntryPoint = "lstat", SetLastError = true)]
+        private static extern int lstat_(string path, byte* buffer);
+
+        [DllImport(LibC, EntryPoint = "lstat$INODE64", SetLastError = true)]
+        private static extern int lstat_inode64_(string path, byte* buffer);
+
+        [DllImport(LibC, EntryPoint = "__lxstat", SetLastError = true)]
+        private static extern int lxstat_(int version, string path, byte* buffer);
+
+        [DllImport(LibC, EntryPoint = "syscall", SetLastError = true)]
+        private static extern long syscall_futex(long number, int* address, int operation, int value, Timespec* timeout, IntPtr address2, int value3);
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct Timespec
+        {
+            public long Seconds;
+            public long Nanoseconds;
+        }
+
+        public static SafeFileDescriptor Open(string path, int flags, int mode)
+        {
+            int fd = open_(path, flags, mode);
+            int errno = Marshal.GetLastWin32Error();
+            var result = new SafeFileDescriptor();
+            if (fd < 0)
+            {
+                result.SetHandleAsInvalid();
+                throw new NativeException("open", errno, path);
+            }
+
+            result.SetRaw(new IntPtr(fd));
+            return result;
+        }
+
+        public static int CloseRaw(int fd) => close_(fd);
+
+        public static int MunmapRaw(IntPtr address, UIntPtr length) => munmap_(address, length);
+
+        public static void Fchmod(SafeFileDescriptor fd, int mode)
+        {
+            if (fchmod_(fd.Fd, mode) != 0)
+            {
+                throw new NativeException("fchmod", Marshal.GetLastWin32Error(), null);
+            }
+        }
+
+        public static void Chmod(string path, int mode)
+        {
+            if (chmod_(path, mode) != 0)
+            {
+                throw new NativeException("chmod", Marshal.GetLastWin32Error(), path);
+            }
+        }
+
+        public static void Ftruncate(SafeFileDescriptor fd, long length)
+        {
+            if (ftruncate_(fd.Fd, length) != 0)
+            {
+                throw new NativeException("ftruncate", Marshal.GetLastWin32Error(), null);
+            }
+        }
+
+        /// <summary>Reserves the file's blocks now, so a full store fails here and not with SIGBUS later.</summary>
+        public static void Fallocate(SafeFileDescriptor fd, long length)
+        {
+            int error;
+            do
+            {
+                error = posix_fallocate_(fd.Fd, 0, length);
+            }
+            while (error == EINTR);
+
+            if (error != 0)
+            {
+                throw new NativeException("posix_fallocate", error, null);
+            }
+        }
+
+        public static SafeMappedView Mmap(SafeFileDescriptor fd, long length)
+        {
+            IntPtr address = mmap_(IntPtr.Zero, new UIntPtr((ulong)length), PROT_READ | PROT_WRITE, MAP_SHARED, fd.Fd, 0);
+            if (address == new IntPtr(-1))
+            {
+                throw new NativeException("mmap", Marshal.GetLastWin32Error(), null);
+            }
+
+            var view = new SafeMappedView();
+            view.SetMapping(address, length);
+            return view;
+        }
+
+        /// <summary>Tries to take an exclusive flock without blocking. False when another open file description holds it.</summary>
+        public static bool TryFlockExclusive(SafeFileDescriptor fd)
+        {
+            while (true)
+            {
+                if (flock_(fd.Fd, LOCK_EX | LOCK_NB) == 0)
+                {
+                    return true;
+                }
+
+                int errno = Marshal.GetLastWin32Error();
+                if (errno == EINTR)
+                {
+                    continue;
+                }
+
+                if (errno == EAGAIN)
+                {
+                    return false;
+                }
+
+                throw new NativeException("flock", errno, null);
+            }
+        }
+
+        public static void Funlock(SafeFileDescriptor fd)
+        {
+            if (flock_(fd.Fd, LOCK_UN) != 0)
+            {
+                throw new NativeException("flock", Marshal.GetLastWin32Error(), null);
+            }
+        }
+
+        public static void Unlink(string path)
+        {
+            if (unlink_(path) != 0)
+            {
+                throw new NativeException("unlink", Marshal.GetLastWin32Error(), path);
+            }
+        }
+
+        /// <summary>Creates a second name for a file; fails with EEXIST rather than replacing an existing one.</summary>
+        public static void Link(string oldPath, string newPath)
+        {
+            if (link_(oldPath, newPath) != 0)
+            {
+                throw new NativeException("link", Marshal.GetLastWin32Error(), newPath);
+            }
+        }
+
+        /// <summary>Creates a directory; returns false when it already exists.</summary>
+        public static bool Mkdir(string path, int mode)
+        {
+            if (mkdir_(path, mode) == 0)
+            {
+                return true;
+            }
+
+            int errno = Marshal.GetLastWin32Error();
+            if (errno == EEXIST)
+            {
+                return false;
+            }
+
+            throw new NativeException("mkdir", errno, path);
+        }
+
+        public static uint GetEffectiveUserId() => geteuid_();
+
+        /// <summary>The fields of struct stat the backends need.</summary>
+        internal struct FileStatus
+        {
+            public int Mode;
+            public uint Uid;
+            public long Size;
+        }
+
+        public static FileStatus Fstat(SafeFileDescriptor fd)
+        {
+            byte* buffer = stackalloc byte[512];
+            int result;
+            string function = "fstat";
+            if (IsMacOS)
+            {
+                result = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? fstat_inode64_(fd.Fd, buffer) : fstat_(fd.Fd, buffer);
+            }
+            else
+            {
+                try
+                {
+                    result = fstat_(fd.Fd, buffer);
+                }
+                catch (EntryPointNotFoundException)
+                {
+                    // glibc before 2.33 exports only the versioned __fxstat.
+                    function = "__fxstat";
+                    result = fxstat_(StatVersion, fd.Fd, buffer);
+                }
+            }
+
+            if (result != 0)
+            {
+                throw new NativeException(function, Marshal.GetLastWin32Error(), null);
+            }
+
+            return Decode(buffer);
+        }
+
+        /// <summary>Stats a path without following a final symbolic link. Null when it does not exist.</summary>
+        public static FileStatus? Lstat(string path)
+        {
+            byte* buffer = stackalloc byte[512];
+            int result;
+            string function = "lstat";
+            if (IsMacOS)
+            {
+                result = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? lstat_inode64_(path, buffer) : lstat_(path, buffer);
+            }
+            else
+            {
+                try
+                {
+                    result = lstat_(path, buffer);
+                }
+                catch (EntryPointNotFoundException)
+                {
+                    function = "__lxstat";
+                    result = lxstat_(StatVersion, path, buffer);
+                }
+            }
+
+            if (result != 0)
+            {
+                int errno = Marshal.GetLastWin32Error();
+                if (errno == ENOENT)
+                {
+                    return null;
+                }
+
+                throw new NativeException(function, errno, path);
+            }
+
+            return Decode(buffer);
+        }
+
+        public const int S_IFMT = 0xF000;
+        public const int S_IFDIR = 0x4000;
+        public const int S_IFREG = 0x8000;
+
+        private static int StatVersion => RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 1 : 0;
+
+        // struct stat differs by OS and architecture; these are the offsets of st_mode, st_uid and st_size.
+        private static FileStatus Decode(byte* buffer)
+        {
+            var status = new FileStatus();
+            if (IsMacOS)
+            {
+                status.Mode = *(ushort*)(buffer + 4);
+                status.Uid = *(uint*)(buffer + 16);
+                status.Size = *(long*)(buffer + 96);
+            }
+            else if (RuntimeInformation.ProcessArchitecture == Architecture.X64)
+            {
+                status.Mode = *(int*)(buffer + 24);
+                status.Uid = *(uint*)(buffer + 28);
+                status.Size = *(long*)(buffer + 48);
+            }
+            else
+            {
+                // The generic layout used by arm64 and the other 64-bit Linux architectures.
+                status.Mode = *(int*)(buffer + 16);
+                status.Uid = *(uint*)(buffer + 24);
+                status.Size = *(long*)(buffer + 48);
+            }
+
+            return status;
+        }
+
+        private const int FUTEX_WAIT = 0;
+        private const int FUTEX_WAKE = 1;
+
+        private static readonly long FutexSyscall = RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.X64 => 202,
+            Architecture.Arm64 => 98,
+            Architecture.X86 => 240,
+            Architecture.Arm => 240,
+            _ => -1,
+        };
+
+        public static bool FutexSupported => !IsMacOS && FutexSyscall > 0;
+
+        /// <summary>
+        /// Sleeps while <paramref name="address"/> holds <paramref name="expected"/>, for at most the timeout.
+        /// The shared (non-private) operation, so waiters and wakers may be different processes.
+        /// </summary>
+        public static void FutexWait(int* address, int expected, int timeoutMilliseconds)
+        {
+            var timeout = new Timespec
+            {
+                Seconds = timeoutMilliseconds / 1000,
+                Nanoseconds = (timeoutMilliseconds % 1000) * 1_000_000L,
+            };
+            long result = syscall_futex(FutexSyscall, address, FUTEX_WAIT, expected, &timeout, IntPtr.Zero, 0);
+            if (result != 0)
+            {
+                int errno = Marshal.GetLastWin32Error();
+                if (errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT)
+                {
+                    throw new NativeException("futex", errno, null);
+                }
+            }
+        }
+
+        public static void FutexWakeAll(int* address)
+        {
+            long result = syscall_futex(FutexSyscall, address, FUTEX_WAKE, int.MaxValue, null, IntPtr.Zero, 0);
+            if (result < 0)
+            {
+                throw new NativeException("futex", Marshal.GetLastWin32Error(), null);
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+namespace PSSharedMemory.Engine
+{
+    /// <summary>
+    /// The segment header, laid out in one place. Every multi-byte field is little-endian and
+    /// naturally aligned. docs/segment-format.md documents the same table for other languages.
+    /// </summary>
+    internal static class SegmentLayout
+    {
+        /// <summary>"PSSHMEM" followed by a NUL, read as a little-endian u64.</summary>
+        public const ulong Magic = 0x004D454D48535350UL;
+
+        public const ushort LayoutVersion = 1;
+
+        /// <summary>The payload starts here; 128 keeps it cache-line aligned.</summary>
+        public const int HeaderSize = 128;
+
+        // Offsets of the header fields.
+        public const int MagicOffset = 0;              // u64  Magic
+        public const int LayoutVersionOffset = 8;      // u16  LayoutVersion
+        public const int HeaderSizeOffset = 10;        // u16  HeaderSize
+        public const int FlagsOffset = 12;             // u32  SegmentFlags
+        public const int CapacityOffset = 16;          // u64  payload capacity in bytes, exactly as requested
+        public const int SequenceOffset = 24;          // u64  seqlock: odd while a write is in progress
+        public const int PayloadLengthOffset = 32;     // u64  bytes of payload currently stored
+        public const int ContentTypeOffset = 40;       // u32  SharedMemoryContentType
+        public const int ChangeWordOffset = 44;        // u32  futex word, bumped after every write and on removal
+        public const int ChangeWaitersOffset = 48;     // u32  processes blocked on ChangeWord
+        public const int LastWriterPidOffset = 52;     // u32  process id of the last writer
+        public const int LastWriteTimeOffset = 56;     // i64  last write, nanoseconds since 1970-01-01 UTC
+        public const int CreationTimeOffset = 64;      // i64  creation, nanoseconds since 1970-01-01 UTC
+        public const int CreatorPidOffset = 72;        // u32  process id of the creator
+        public const int LockWordOffset = 76;          // u32  futex word, bumped after every unlock
+        public const int LockWaitersOffset = 80;       // u32  processes blocked on LockWord
+        // 84..127 reserved, zero.
+
+        /// <summary>Highest content type this layout version defines.</summary>
+        public const uint MaxContentType = (uint)SharedMemoryContentType.CliXml;
+
+        /// <summary>Bits of the flags field this layout version defines.</summary>
+        public const uint KnownFlags = (uint)(SegmentFlags.Removed | SegmentFlags.Global);
+    }
+
+    /// <summary>Bits of the header's flags field.</summary>
+    [System.Flags]
+    internal enum SegmentFlags : uint
+    {
+        None = 0,
+
+        /// <summary>The segment was removed; handles still open must stop using it.</summary>
+        Removed = 1,
+
+        /// <summary>The segment was created in the global scope.</summary>
+        Global = 2,
+    }
+}

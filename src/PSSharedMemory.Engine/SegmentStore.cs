@@ -1,0 +1,99 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+
+namespace PSSharedMemory.Engine
+{
+    /// <summary>
+    /// Where segments live on one OS and in one scope: creates, opens, lists and removes their files.
+    /// </summary>
+    internal abstract class SegmentStore
+    {
+        /// <summary>Environment variable that moves the store to another directory (tests point it at a small tmpfs).</summary>
+        public const string StoreEnvironmentVariable = "PSSHAREDMEMORY_STORE";
+
+        public const string FileExtension = ".pssm";
+
+        private static readonly object s_gate = new object();
+        private static readonly Dictionary<string, SegmentStore> s_stores = new Dictionary<string, SegmentStore>(StringComparer.Ordinal);
+
+        public abstract SharedMemoryScope Scope { get; }
+
+        /// <summary>The directory holding this scope's segment files.</summary>
+        public abstract string Directory { get; }
+
+        public static SegmentStore For(SharedMemoryScope scope)
+        {
+            string root = Environment.GetEnvironmentVariable(StoreEnvironmentVariable) ?? string.Empty;
+            string key = root + "|" + (int)scope;
+            lock (s_gate)
+            {
+                if (!s_stores.TryGetValue(key, out SegmentStore? store))
+                {
+                    store = RuntimeInformation.IsOSPlatform(OSPlatform.Windows)
+                        ? new WindowsSegmentStore(scope, root)
+                        : (SegmentStore)new UnixSegmentStore(scope, root);
+                    s_stores[key] = store;
+                }
+
+                return store;
+            }
+        }
+
+        public string PathOf(string name) => System.IO.Path.Combine(Directory, name + FileExtension);
+
+        /// <summary>
+        /// Creates a segment file of <paramref name="fileLength"/> bytes, lets <paramref name="initialize"/> write the
+        /// header while no one else can see it, then publishes it under its name, failing if the name is taken.
+        /// </summary>
+        public abstract SegmentMapping Create(string name, long fileLength, int permissions, Action<SegmentMapping> initialize);
+
+        /// <summary>Opens an existing segment file. Throws NotFound when there is none.</summary>
+        public abstract SegmentMapping Open(string name);
+
+        /// <summary>Removes the segment file's name. Returns false when there was none.</summary>
+        public abstract bool Unlink(string name);
+
+        /// <summary>Names of the files in the store that look like segments.</summary>
+        public IEnumerable<string> EnumerateNames()
+        {
+            if (!System.IO.Directory.Exists(Directory))
+            {
+                yield break;
+            }
+
+            foreach (string path in System.IO.Directory.EnumerateFiles(Directory, "*" + FileExtension))
+            {
+                string fileName = System.IO.Path.GetFileName(path);
+                string name = fileName.Substring(0, fileName.Length - FileExtension.Length);
+                if (SegmentName.IsValid(name))
+                {
+                    yield return name;
+                }
+            }
+        }
+    }
+
+    /// <summary>One open, mapped segment file and the OS primitives that go with it.</summary>
+    internal abstract unsafe class SegmentMapping : IDisposable
+    {
+        /// <summary>First byte of the mapping.</summary>
+        public abstract byte* Base { get; }
+
+        /// <summary>Bytes mapped: the file's length when it was opened.</summary>
+        public abstract long Length { get; }
+
+        /// <summary>Tries to take the segment's cross-process lock without blocking.</summary>
+        public abstract bool TryLock();
+
+        public abstract void Unlock();
+
+        /// <summary>Blocks while *word equals expected, at most the timeout. May return early.</summary>
+        public abstract void Wait(int* word, int expected, int timeoutMilliseconds);
+
+        /// <summary>Wakes every process waiting on word.</summary>
+        public abstract void WakeAll(int* word);
+
+        public abstract void Dispose();
+    }
+}

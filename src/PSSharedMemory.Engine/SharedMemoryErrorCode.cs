@@ -1,0 +1,48 @@
+namespace PSSharedMemory.Engine
+{
+    /// <summary>Why a <see cref="SharedMemoryException"/> was thrown.</summary>
+    public enum SharedMemoryErrorCode
+    {
+        /// <summary>An operating system call failed in a way no other code describes.</summary>
+        NativeError = 0,
+
+        /// <summary>No segment of that name exists.</summary>
+        NotFound,
+
+        /// <summary>A segment of that name already exists.</summary>
+        AlreadyExists,
+
+        /// <summary>The name breaks the naming rule.</summary>
+        InvalidName,
+
+        /// <summary>The requested capacity is zero, negative or too large.</summary>
+        InvalidSize,
+
+        /// <summary>The payload is larger than the segment's capacity.</summary>
+        PayloadTooLarge,
+
+        /// <summary>The lock was not acquired within the timeout.</summary>
+        LockTimeout,
+
+        /// <summary>No change happened within the timeout.</summary>
+        WaitTimeout,
+
+        /// <summary>The segment's header or size is not valid.</summary>
+        Corrupted,
+
+        /// <summary>The segment was removed while this handle had it open.</summary>
+        Removed,
+
+        /// <summary>The operating system refused access.</summary>
+        PermissionDenied,
+
+        /// <summary>The store has no room for a segment of that capacity.</summary>
+        OutOfSpace,
+
+        /// <summary>A writer stopped in the middle of a write; the payload is not valid.</summary>
+        InterruptedWrite,
+
+        /// <summary>The lock is not held by this handle.</summary>
+        NotLocked,
+    }
+}

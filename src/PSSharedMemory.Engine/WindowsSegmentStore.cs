@@ -1,0 +1,283 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.IO.MemoryMappedFiles;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using PSSharedMemory.Engine.Native;
+
+namespace PSSharedMemory.Engine
+{
+    /// <summary>
+    /// Windows. Segments are files in a per-user folder (%LOCALAPPDATA%\PSSharedMemory) or, in the global
+    /// scope, in %ProgramData%\PSSharedMemory, mapped with a file-backed mapping so that a segment outlives
+    /// the processes that use it, as on Linux. Change and unlock wake-ups use named semaphores in the
+    /// Local\ namespace. Written with care but not run by this project's own test machines.
+    /// </summary>
+    internal sealed class WindowsSegmentStore : SegmentStore
+    {
+        public WindowsSegmentStore(SharedMemoryScope scope, string root)
+        {
+            Scope = scope;
+            if (root.Length == 0)
+            {
+                root = Environment.GetFolderPath(scope == SharedMemoryScope.User
+                    ? Environment.SpecialFolder.LocalApplicationData
+                    : Environment.SpecialFolder.CommonApplicationData);
+                Directory = Path.Combine(root, "PSSharedMemory", "Segments");
+            }
+            else
+            {
+                Directory = Path.Combine(root, scope == SharedMemoryScope.User ? "pssm-" + Environment.UserName : "pssm-global");
+            }
+        }
+
+        public override SharedMemoryScope Scope { get; }
+
+        public override string Directory { get; }
+
+        public override SegmentMapping Create(string name, long fileLength, int permissions, Action<SegmentMapping> initialize)
+        {
+            System.IO.Directory.CreateDirectory(Directory);
+            string finalPath = PathOf(name);
+            string tempPath = Path.Combine(Directory, "." + name + "." + Guid.NewGuid().ToString("N") + ".creating");
+            FileStream stream = OpenStream(tempPath, FileMode.CreateNew, name);
+            bool published = false;
+            try
+            {
+                try
+                {
+                    // SetLength allocates the file's space now, so a full disk fails here.
+                    stream.SetLength(fileLength);
+                }
+                catch (IOException e) when ((e.HResult & 0xFFFF) == 112 /* ERROR_DISK_FULL */ || (e.HResult & 0xFFFF) == 39 /* ERROR_HANDLE_DISK_FULL */)
+                {
+                    throw new NativeException("SetEndOfFile", Libc.ENOSPC, tempPath);
+                }
+
+                var mapping = new WindowsSegmentMapping(stream, name, Scope);
+                try
+                {
+                    initialize(mapping);
+
+                    // A move that does not replace: fails if the name was taken meanwhile.
+                    File.Move(tempPath, finalPath);
+                    published = true;
+                    return mapping;
+                }
+                catch (IOException) when (File.Exists(finalPath))
+                {
+                    mapping.Dispose();
+                    throw new NativeException("MoveFile", Libc.EEXIST, finalPath);
+                }
+                catch
+                {
+                    mapping.Dispose();
+                    throw;
+                }
+            }
+            finally
+            {
+                if (!published)
+                {
+                    stream.Dispose();
+                    TryDelete(tempPath);
+                }
+            }
+        }
+
+        public override SegmentMapping Open(string name)
+        {
+            string path = PathOf(name);
+            FileStream stream = OpenStream(path, FileMode.Open, name);
+            try
+            {
+                if (stream.Length < SegmentLayout.HeaderSize)
+                {
+                    throw new SharedMemoryException(SharedMemoryErrorCode.Corrupted, name,
+                        $"The segment file '{path}' is {stream.Length} bytes long, shorter than the {SegmentLayout.HeaderSize}-byte header. Remove it with Remove-SharedMemory and create it again.");
+                }
+
+                return new WindowsSegmentMapping(stream, name, Scope);
+            }
+            catch
+            {
+                stream.Dispose();
+                throw;
+            }
+        }
+
+        public override bool Unlink(string name)
+        {
+            string path = PathOf(name);
+            if (!File.Exists(path))
+            {
+                return false;
+            }
+
+            // Renaming first frees the name at once, even while other processes keep the file open
+            // (a plain delete would leave it pending until the last handle closes).
+            string tombstone = Path.Combine(Directory, "." + name + "." + Guid.NewGuid().ToString("N") + ".removed");
+            try
+            {
+                File.Move(path, tombstone);
+            }
+            catch (FileNotFoundException)
+            {
+                return false;
+            }
+
+            TryDelete(tombstone);
+            return true;
+        }
+
+        private static FileStream OpenStream(string path, FileMode mode, string name)
+        {
+            try
+            {
+                return new FileStream(path, mode, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 4096, FileOptions.None);
+            }
+            catch (FileNotFoundException e)
+            {
+                throw new NativeException("CreateFile", Libc.ENOENT, path + ": " + e.Message);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                throw new NativeException("CreateFile", Libc.ENOENT, path);
+            }
+            catch (UnauthorizedAccessException)
+            {
+                throw new NativeException("CreateFile", Libc.EACCES, path);
+            }
+            catch (IOException) when (mode == FileMode.CreateNew && File.Exists(path))
+            {
+                throw new NativeException("CreateFile", Libc.EEXIST, path);
+            }
+        }
+
+        private static void TryDelete(string path)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (IOException)
+            {
+                // Still open elsewhere; Windows deletes it when the last handle closes.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        /// <summary>A short, stable kernel-object name for a segment (object names are limited to MAX_PATH).</summary>
+        internal static string KernelObjectName(string segmentName, SharedMemoryScope scope, string purpose)
+        {
+            string prefix = scope == SharedMemoryScope.User ? @"Local\PSSharedMemory." + Environment.UserName + "." : @"Global\PSSharedMemory.";
+            using (SHA256 sha = SHA256.Create())
+            {
+                byte[] hash = sha.ComputeHash(Encoding.UTF8.GetBytes(segmentName));
+                var builder = new StringBuilder(prefix);
+                for (int i = 0; i < 8; i++)
+                {
+                    builder.Append(hash[i].ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+                }
+
+                return builder.Append('.').Append(purpose).ToString();
+            }
+        }
+    }
+
+    internal sealed unsafe class WindowsSegmentMapping : SegmentMapping
+    {
+        private readonly FileStream _stream;
+        private readonly MemoryMappedFile _file;
+        private readonly MemoryMappedViewAccessor _view;
+        private readonly byte* _base;
+        private readonly long _length;
+        private readonly Dictionary<IntPtr, Semaphore> _wakeObjects = new Dictionary<IntPtr, Semaphore>();
+        private readonly string _name;
+        private readonly SharedMemoryScope _scope;
+
+        public WindowsSegmentMapping(FileStream stream, string name, SharedMemoryScope scope)
+        {
+            _stream = stream;
+            _name = name;
+            _scope = scope;
+            _length = stream.Length;
+            _file = MemoryMappedFile.CreateFromFile(stream, null, _length, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
+            _view = _file.CreateViewAccessor(0, _length, MemoryMappedFileAccess.ReadWrite);
+            byte* pointer = null;
+            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+            _base = pointer + _view.PointerOffset;
+        }
+
+        public override byte* Base => _base;
+
+        public override long Length => _length;
+
+        public override bool TryLock() => Kernel32.TryLockFile(_stream.SafeFileHandle);
+
+        public override void Unlock() => Kernel32.UnlockFile(_stream.SafeFileHandle);
+
+        public override void Wait(int* word, int expected, int timeoutMilliseconds)
+        {
+            if (Volatile.Read(ref *word) != expected)
+            {
+                return;
+            }
+
+            // Waiters can time out and leave spare counts behind; those cause one extra loop each, never a lost wake-up.
+            WakeObject(word).WaitOne(timeoutMilliseconds);
+        }
+
+        public override void WakeAll(int* word)
+        {
+            int waiters = Volatile.Read(ref *(word + 1));
+            if (waiters > 0)
+            {
+                try
+                {
+                    WakeObject(word).Release(waiters);
+                }
+                catch (SemaphoreFullException)
+                {
+                }
+            }
+        }
+
+        private Semaphore WakeObject(int* word)
+        {
+            lock (_wakeObjects)
+            {
+                if (!_wakeObjects.TryGetValue((IntPtr)word, out Semaphore? semaphore))
+                {
+                    string purpose = ((long)((byte*)word - _base)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    semaphore = new Semaphore(0, int.MaxValue, WindowsSegmentStore.KernelObjectName(_name, _scope, purpose));
+                    _wakeObjects[(IntPtr)word] = semaphore;
+                }
+
+                return semaphore;
+            }
+        }
+
+        public override void Dispose()
+        {
+            lock (_wakeObjects)
+            {
+                foreach (Semaphore semaphore in _wakeObjects.Values)
+                {
+                    semaphore.Dispose();
+                }
+
+                _wakeObjects.Clear();
+            }
+
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+            _file.Dispose();
+            _stream.Dispose();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+# Dot-sourced by every *.Tests.ps1: imports the built module (never bin/), and gives tests the pwsh
+# to start child processes with.
+$ErrorActionPreference = 'Stop'
+
+$script:ModulePath = if ($env:PSSHAREDMEMORY_TEST_MODULE) {
+    $env:PSSHAREDMEMORY_TEST_MODULE
+}
+else {
+    $manifest = Import-PowerShellDataFile -Path (Join-Path $PSScriptRoot '../PSSharedMemory.psd1')
+    Join-Path $PSScriptRoot "../output/PSSharedMemory/$($manifest.ModuleVersion)"
+}
+$script:ModuleManifest = Join-Path $script:ModulePath 'PSSharedMemory.psd1'
+if (-not (Test-Path -LiteralPath $script:ModuleManifest)) {
+    throw "The built module is not at '$script:ModulePath'. Run ./build.ps1 -Task Build first."
+}
+Import-Module $script:ModuleManifest -Force
+
+$script:PwshPath = & {
+    $name = if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
+    foreach ($candidate in (Join-Path $PSHOME $name), (Join-Path $PSHOME "unix/$name")) {
+        if (Test-Path -LiteralPath $candidate) { return $candidate }
+    }
+    if ($PSVersionTable.PSEdition -eq 'Desktop') { return (Join-Path $PSHOME 'powershell.exe') }
+    (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
+}
+
+function New-TestSegmentName([string] $Prefix = 'test') {
+    # Unique per test, so tests never see each other's segments.
+    '{0}-{1}' -f $Prefix, [guid]::NewGuid().ToString('N').Substring(0, 12)
+}
+
+function Invoke-ChildPwsh {
+    <#
+        Runs a script in a separate pwsh process with the built module imported, and returns its
+        standard output lines. Fails when the child fails or outlives the (generous) timeout.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Script,
+        [int] $TimeoutSeconds = 120
+    )
+    $process = Start-ChildPwsh -Script $Script
+    Wait-ChildPwsh -Process $process -TimeoutSeconds $TimeoutSeconds
+}
+
+function Start-ChildPwsh {
+    # Starts a script in a separate pwsh process with the built module imported; returns the Process.
+    param([Parameter(Mandatory)] [string] $Script)
+    $wrapped = "`$ErrorActionPreference = 'Stop'; Import-Module '$script:ModuleManifest'; " + $Script
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($wrapped))
+    $info = [System.Diagnostics.ProcessStartInfo]::new($script:PwshPath)
+    foreach ($argument in '-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded) { $info.ArgumentList.Add($argument) }
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($info)
+    # Read both streams asynchronously so a chatty child never blocks on a full pipe.
+    $process | Add-Member -NotePropertyName StdOutTask -NotePropertyValue $process.StandardOutput.ReadToEndAsync()
+    $process | Add-Member -NotePropertyName StdErrTask -NotePropertyValue $process.StandardError.ReadToEndAsync()
+    $process
+}
+
+function Wait-ChildPwsh {
+    # Waits for a child started by Start-ChildPwsh; returns its output lines, or throws with its errors.
+    param(
+        [Parameter(Mandatory)] [System.Diagnostics.Process] $Process,
+        [int] $TimeoutSeconds = 120
+    )
+    if (-not $Process.WaitForExit($TimeoutSeconds * 1000)) {
+        $Process.Kill($true)
+        throw "The child pwsh did not finish within $TimeoutSeconds seconds."
+    }
+    $Process.WaitForExit()
+    $stdout = $Process.StdOutTask.GetAwaiter().GetResult()
+    $stderr = $Process.StdErrTask.GetAwaiter().GetResult()
+    if ($Process.ExitCode -ne 0) {
+        throw "The child pwsh failed (exit $($Process.ExitCode)): $stderr $stdout"
+    }
+    $stdout -split '\r?\n' | Where-Object { $_ -ne '' }
+}
