@@ -15,6 +15,12 @@ if (-not (Test-Path -LiteralPath $script:ModuleManifest)) {
 }
 Import-Module $script:ModuleManifest -Force
 
+# Jobs, runspaces and child processes find the built module by name, as they would an installed one.
+$script:ModuleSearchPath = Split-Path (Split-Path $script:ModulePath)
+if (($env:PSModulePath -split [IO.Path]::PathSeparator) -notcontains $script:ModuleSearchPath) {
+    $env:PSModulePath = $script:ModuleSearchPath + [IO.Path]::PathSeparator + $env:PSModulePath
+}
+
 $script:PwshPath = & {
     $name = if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
     foreach ($candidate in (Join-Path $PSHOME $name), (Join-Path $PSHOME "unix/$name")) {

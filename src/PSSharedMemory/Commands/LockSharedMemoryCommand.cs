@@ -1,5 +1,4 @@
 using System;
-using System.Collections.ObjectModel;
 using System.Management.Automation;
 using PSSharedMemory.Engine;
 
@@ -54,13 +53,18 @@ namespace PSSharedMemory.Commands
                 return;
             }
 
-            Collection<PSObject> output;
+            // A steppable pipeline begun with this cmdlet streams the block's output, errors and other
+            // streams through this cmdlet. Created per call: script blocks belong to the runspace that first runs them.
+            SteppablePipeline block = ScriptBlock.Create("param($Block) & $Block").GetSteppablePipeline(CommandOrigin.Internal, new object[] { ScriptBlock });
             try
             {
-                output = SessionState.InvokeCommand.InvokeScript(true, ScriptBlock, null);
+                block.Begin(this);
+                block.Process();
+                block.End();
             }
             finally
             {
+                block.Dispose();
                 try
                 {
                     held.Dispose();
@@ -70,8 +74,6 @@ namespace PSSharedMemory.Commands
                     // The block removed the segment or closed the handle; the lock is gone with it.
                 }
             }
-
-            WriteObject(output, enumerateCollection: true);
         }
 
         private SharedMemorySegment AcquireLock(string name, SharedMemoryScope scope, out IDisposable held)
