@@ -8,7 +8,7 @@ namespace PSSharedMemory.Commands
     /// Lock-SharedMemory: takes the segment's cross-process lock, either around a script block (released
     /// however the block ends) or until Unlock-SharedMemory, Remove-Module or the end of the process.
     /// </summary>
-    [Cmdlet(VerbsCommon.Lock, "SharedMemory", DefaultParameterSetName = NameSet)]
+    [Cmdlet(VerbsCommon.Lock, "SharedMemory", DefaultParameterSetName = InputObjectSet)]
     [OutputType(typeof(PSObject), typeof(SharedMemoryInfo))]
     public sealed class LockSharedMemoryCommand : SegmentCommandBase
     {

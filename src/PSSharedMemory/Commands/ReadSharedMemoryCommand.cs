@@ -7,13 +7,13 @@ using PSSharedMemory.Engine;
 namespace PSSharedMemory.Commands
 {
     /// <summary>Read-SharedMemory: returns what the segment holds, now or after its next change (-Wait).</summary>
-    [Cmdlet(VerbsCommunications.Read, "SharedMemory", DefaultParameterSetName = NameSet)]
+    [Cmdlet(VerbsCommunications.Read, "SharedMemory", DefaultParameterSetName = InputObjectSet)]
     [OutputType(typeof(string), typeof(byte[]), typeof(PSObject))]
     public sealed class ReadSharedMemoryCommand : SegmentCommandBase
     {
         private string? _outFilePath;
 
-        /// <summary>Block until the segment changes (or is created and written), then read it.</summary>
+        /// <summary>Block until the segment changes (or is created and written), then read it. With a piped segment object: until its Version is passed.</summary>
         [Parameter]
         public SwitchParameter Wait { get; set; }
 
@@ -154,7 +154,9 @@ namespace PSSharedMemory.Commands
             try
             {
                 segment = SegmentCache.Open(name, scope);
-                since = segment.Sequence;
+
+                // A piped segment object says which version its holder has seen, so nothing written since is missed.
+                since = InputObject is null ? segment.Sequence : InputObject.Version;
             }
             catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.NotFound)
             {

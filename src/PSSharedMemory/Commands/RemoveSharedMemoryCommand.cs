@@ -8,7 +8,7 @@ namespace PSSharedMemory.Commands
     /// Remove-SharedMemory: deletes segments; sessions that still have one open see it as removed. Its data
     /// is lost, like a deleted file's, so ConfirmImpact is Medium: -Confirm or $ConfirmPreference = 'Medium' asks.
     /// </summary>
-    [Cmdlet(VerbsCommon.Remove, "SharedMemory", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [Cmdlet(VerbsCommon.Remove, "SharedMemory", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     public sealed class RemoveSharedMemoryCommand : SharedMemoryCommandBase
     {
         private const string NameSet = "Name";
