@@ -18,6 +18,7 @@ namespace PSSharedMemory.Commands
             ValueFromPipelineByPropertyName = true)]
         [ArgumentCompleter(typeof(SegmentNameCompleter))]
         [SupportsWildcards]
+        [AllowEmptyString]
         [ValidateNotNull]
         public string[] Name { get; set; } = s_all;
 

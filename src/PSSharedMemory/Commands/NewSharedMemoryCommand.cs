@@ -17,6 +17,7 @@ namespace PSSharedMemory.Commands
             Position = 0,
             ValueFromPipeline = true,
             ValueFromPipelineByPropertyName = true)]
+        [AllowEmptyString]
         public string Name { get; set; } = string.Empty;
 
         /// <summary>Payload capacity in bytes (64KB, 1MB...); fixed for the segment's life. Default 64 KiB.</summary>

@@ -23,6 +23,7 @@ namespace PSSharedMemory.Commands
             ParameterSetName = NameSet)]
         [ArgumentCompleter(typeof(SegmentNameCompleter))]
         [SupportsWildcards]
+        [AllowEmptyString]
         public string[] Name { get; set; } = Array.Empty<string>();
 
         /// <summary>A segment object from Get- or New-SharedMemory.</summary>

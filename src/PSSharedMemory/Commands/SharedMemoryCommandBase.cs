@@ -66,6 +66,7 @@ namespace PSSharedMemory.Commands
             ValueFromPipelineByPropertyName = true,
             ParameterSetName = NameSet)]
         [ArgumentCompleter(typeof(SegmentNameCompleter))]
+        [AllowEmptyString]
         public string Name { get; set; } = string.Empty;
 
         /// <summary>A segment object from Get- or New-SharedMemory.</summary>

@@ -32,6 +32,7 @@ namespace PSSharedMemory.Commands
             Position = 0,
             ValueFromPipelineByPropertyName = true)]
         [ArgumentCompleter(typeof(SegmentNameCompleter))]
+        [AllowEmptyString]
         public string Name { get; set; } = string.Empty;
 
         /// <summary>What to store: a string (Text), a byte[] (Bytes) or any object (CliXml).</summary>

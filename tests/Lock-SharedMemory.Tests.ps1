@@ -1,0 +1,172 @@
+BeforeAll {
+    . $PSScriptRoot/common.ps1
+
+    function Start-Runspace([string] $Script) {
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("`$ErrorActionPreference = 'Stop'; Import-Module '$script:ModuleManifest'; $Script")
+        [pscustomobject]@{ PowerShell = $ps; Async = $ps.BeginInvoke() }
+    }
+
+    function Test-LockFree([string] $Name) {
+        # True when another runspace (another handle) can take the lock within a few seconds.
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$script:ModuleManifest'; try { Lock-SharedMemory $Name -Timeout 5 -ScriptBlock { 'free' } -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId }")
+            ($ps.Invoke() | Select-Object -First 1) -eq 'free'
+        }
+        finally { $ps.Dispose() }
+    }
+
+    function Test-LockHeld([string] $Name) {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$script:ModuleManifest'; try { Lock-SharedMemory $Name -Timeout 0.2 -ScriptBlock { 'free' } -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId }")
+            ($ps.Invoke() | Select-Object -First 1) -eq 'LockTimeout,PSSharedMemory.Commands.LockSharedMemoryCommand'
+        }
+        finally { $ps.Dispose() }
+    }
+}
+
+Describe 'Lock-SharedMemory' {
+    AfterAll {
+        Get-SharedMemory 'lock-*' | Where-Object Name -Match '^lock-[0-9a-f]{12}' | Remove-SharedMemory -Confirm:$false
+    }
+
+    It 'runs -ScriptBlock under the lock and returns its output' {
+        $name = New-TestSegmentName 'lock'
+        $out = Lock-SharedMemory -Name $name -ScriptBlock { 'a'; 'b'; Test-LockHeld $name }
+        $out | Should -Be 'a', 'b', $true
+        Test-LockFree $name | Should -BeTrue
+    }
+
+    It 'takes -ScriptBlock by position after the name' {
+        $name = New-TestSegmentName 'lock'
+        Lock-SharedMemory $name { 1 + 1 } | Should -Be 2
+    }
+
+    It 'creates a missing segment of 64 KiB to lock it' {
+        $name = New-TestSegmentName 'lock'
+        Lock-SharedMemory $name { (Get-SharedMemory $name).Size } | Should -Be 64KB
+    }
+
+    It 'releases the lock when the block throws, and the error reaches the caller' {
+        $name = New-TestSegmentName 'lock'
+        { Lock-SharedMemory $name { throw 'boom' } } | Should -Throw 'boom'
+        Test-LockFree $name | Should -BeTrue
+    }
+
+    It 'passes the block''s non-terminating errors through its own error stream' {
+        $name = New-TestSegmentName 'lock'
+        $out = Lock-SharedMemory $name { Write-Error 'soft' -ErrorAction Continue; 'after' } -ErrorAction SilentlyContinue -ErrorVariable err
+        $out | Should -Be 'after'
+        $err[0].Exception.Message | Should -Be 'soft'
+    }
+
+    It 'releases the lock when the block is stopped' {
+        $name = New-TestSegmentName 'lock'
+        $holder = Start-Runspace "Lock-SharedMemory $name { Write-SharedMemory $name 'in block'; Start-Sleep -Seconds 120 }"
+        try {
+            $deadline = [datetime]::UtcNow.AddSeconds(30)
+            while ((Read-SharedMemory $name -ErrorAction SilentlyContinue) -ne 'in block' -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            Test-LockHeld $name | Should -BeTrue
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $holder.PowerShell.Stop()
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+            Test-LockFree $name | Should -BeTrue
+        }
+        finally { $holder.PowerShell.Dispose() }
+    }
+
+    It 'ends a wait for the lock promptly when stopped (Ctrl+C)' {
+        $name = New-TestSegmentName 'lock'
+        Lock-SharedMemory $name
+        try {
+            $waiter = Start-Runspace "Lock-SharedMemory $name -Timeout -1 { 'got it' }"
+            Start-Sleep -Milliseconds 500
+            $waiter.Async.IsCompleted | Should -BeFalse
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $waiter.PowerShell.Stop()
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+            $waiter.PowerShell.InvocationStateInfo.State | Should -Be 'Stopped'
+            $waiter.PowerShell.Dispose()
+        }
+        finally { Unlock-SharedMemory $name }
+    }
+
+    It 'fails with LockTimeout when another process holds the lock, then succeeds once it is released' {
+        $name = New-TestSegmentName 'lock'
+        $null = New-SharedMemory $name
+        $holder = Start-ChildPwsh -Script "Lock-SharedMemory $name; 'held' | Write-SharedMemory $name; Start-Sleep -Seconds 2; Unlock-SharedMemory $name; 'done'"
+        $deadline = [datetime]::UtcNow.AddSeconds(30)
+        while ((Read-SharedMemory $name) -ne 'held' -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        { Lock-SharedMemory $name -Timeout 0.1 -ErrorAction Stop } | Should -Throw -ErrorId 'LockTimeout,PSSharedMemory.Commands.LockSharedMemoryCommand'
+        Lock-SharedMemory $name -Timeout 0.1 -ErrorAction SilentlyContinue -ErrorVariable err
+        $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+        $err[0].Exception.Message | Should -Match 'Unlock-SharedMemory'
+        Lock-SharedMemory $name -Timeout 60 { 'mine' } | Should -Be 'mine'
+        Wait-ChildPwsh -Process $holder | Should -Be 'done'
+    }
+
+    It 'is released when the holding process exits without unlocking' {
+        $name = New-TestSegmentName 'lock'
+        Invoke-ChildPwsh -Script "Lock-SharedMemory $name; 'exiting'" | Should -Be 'exiting'
+        Lock-SharedMemory $name -Timeout 30 { 'free' } | Should -Be 'free'
+    }
+
+    It 'without -ScriptBlock holds the lock until Unlock-SharedMemory, across command lines' {
+        $name = New-TestSegmentName 'lock'
+        Lock-SharedMemory $name | Should -BeNullOrEmpty
+        try {
+            'inside' | Write-SharedMemory $name
+            Read-SharedMemory $name | Should -Be 'inside'
+            Test-LockHeld $name | Should -BeTrue
+        }
+        finally { Unlock-SharedMemory $name }
+        Test-LockFree $name | Should -BeTrue
+    }
+
+    It 'returns the segment with -PassThru' {
+        $name = New-TestSegmentName 'lock'
+        $seg = Lock-SharedMemory $name -PassThru
+        try { $seg.Name | Should -Be $name } finally { Unlock-SharedMemory $name }
+    }
+
+    It 'keeps two runspaces of one process apart' {
+        $name = New-TestSegmentName 'lock'
+        $script = "1..100 | ForEach-Object { Lock-SharedMemory $name { `$n = [int](Read-SharedMemory $name); Write-SharedMemory $name (`$n + 1) } }"
+        $a = Start-Runspace $script
+        $b = Start-Runspace $script
+        $a.PowerShell.EndInvoke($a.Async); $b.PowerShell.EndInvoke($b.Async)
+        $a.PowerShell.Dispose(); $b.PowerShell.Dispose()
+        Read-SharedMemory $name | Should -Be 200
+    }
+
+    It 'is released by <Scenario>' -TestCases @(
+        @{ Scenario = 'Remove-Module'; Script = 'Lock-SharedMemory {0}; Remove-Module PSSharedMemory' }
+        @{ Scenario = 'closing the runspace'; Script = 'Lock-SharedMemory {0}' }
+    ) {
+        $name = New-TestSegmentName 'lock'
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$script:ModuleManifest'; " + ($Script -f $name)).Invoke()
+        try {
+            if ($Scenario -eq 'closing the runspace') {
+                Test-LockHeld $name | Should -BeTrue
+                $ps.Runspace.Close()
+            }
+            Test-LockFree $name | Should -BeTrue
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'rejects an invalid name with InvalidSharedMemoryName' {
+        { Lock-SharedMemory 'bad name' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidSharedMemoryName,PSSharedMemory.Commands.LockSharedMemoryCommand'
+    }
+
+    It 'takes a piped segment object and a deserialized one' {
+        $name = New-TestSegmentName 'lock'
+        $seg = New-SharedMemory $name
+        $seg | Lock-SharedMemory -ScriptBlock { 'object' } | Should -Be 'object'
+        $deserialized = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($seg))
+        $deserialized | Lock-SharedMemory -ScriptBlock { 'deserialized' } | Should -Be 'deserialized'
+    }
+}

@@ -1,0 +1,208 @@
+BeforeAll {
+    . $PSScriptRoot/common.ps1
+
+    function Start-Runspace([string] $Script) {
+        # A separate runspace of this process, with the module loaded by name.
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("`$ErrorActionPreference = 'Stop'; Import-Module '$script:ModuleManifest'; $Script")
+        [pscustomobject]@{ PowerShell = $ps; Async = $ps.BeginInvoke() }
+    }
+}
+
+Describe 'Read-SharedMemory' {
+    AfterAll {
+        Get-SharedMemory 'read-*' | Where-Object Name -Match '^read-[0-9a-f]{12}' | Remove-SharedMemory -Confirm:$false
+    }
+
+    It 'returns a string as one [string]' {
+        $name = New-TestSegmentName 'read'
+        "line1`nline2" | Write-SharedMemory $name
+        $read = Read-SharedMemory -Name $name
+        $read | Should -BeOfType string
+        $read | Should -BeExactly "line1`nline2"
+    }
+
+    It 'returns nothing for a segment never written' {
+        $name = New-TestSegmentName 'read'
+        $null = New-SharedMemory $name
+        @(Read-SharedMemory $name).Count | Should -Be 0
+        Read-SharedMemory $name -AsText | Should -BeExactly ''
+        (Read-SharedMemory $name -AsByteArray).Length | Should -Be 0
+    }
+
+    It 'returns -AsByteArray as one [byte[]] whatever was stored' {
+        $name = New-TestSegmentName 'read'
+        'abc' | Write-SharedMemory $name
+        $bytes = Read-SharedMemory $name -AsByteArray
+        @(Read-SharedMemory $name -AsByteArray).Count | Should -Be 1
+        $bytes.GetType() | Should -Be ([byte[]])
+        $bytes -join ',' | Should -Be '97,98,99'
+    }
+
+    It 'returns -AsText as the stored UTF-8 text, for CliXml too' {
+        $name = New-TestSegmentName 'read'
+        Write-SharedMemory $name 42
+        Read-SharedMemory $name -AsText | Should -Match '<I32>42</I32>'
+        Write-SharedMemory $name ([Text.Encoding]::UTF8.GetBytes('bytes as text'))
+        Read-SharedMemory $name -AsText | Should -BeExactly 'bytes as text'
+    }
+
+    It 'saves the payload with -OutFile and returns nothing' {
+        $name = New-TestSegmentName 'read'
+        Write-SharedMemory $name ([byte[]](1..200))
+        $target = Join-Path $TestDrive 'out.bin'
+        Read-SharedMemory $name -OutFile $target | Should -BeNullOrEmpty
+        [IO.File]::ReadAllBytes($target) -join ',' | Should -Be ((1..200) -join ',')
+    }
+
+    It 'rejects <Scenario> with ConflictingParameters' -TestCases @(
+        @{ Scenario = '-AsText with -AsByteArray'; Splat = @{ AsText = $true; AsByteArray = $true } }
+        @{ Scenario = '-AsText with -OutFile'; Splat = @{ AsText = $true; OutFile = 'x.bin' } }
+    ) {
+        { Read-SharedMemory (New-TestSegmentName 'read') @Splat } | Should -Throw -ErrorId 'ConflictingParameters,PSSharedMemory.Commands.ReadSharedMemoryCommand'
+    }
+
+    It 'reports a missing segment with SharedMemoryNotFound' {
+        $name = New-TestSegmentName 'read'
+        { Read-SharedMemory $name -ErrorAction Stop } | Should -Throw -ErrorId 'SharedMemoryNotFound,PSSharedMemory.Commands.ReadSharedMemoryCommand'
+        Read-SharedMemory $name -ErrorAction SilentlyContinue -ErrorVariable err
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err[0].TargetObject | Should -BeExactly $name
+        $err[0].Exception.Message | Should -Match 'New-SharedMemory'
+        $caught = $null
+        try { Read-SharedMemory $name -ErrorAction Stop } catch { $caught = $_ }
+        $caught.Exception | Should -BeOfType PSSharedMemory.Engine.SharedMemoryException
+    }
+
+    It 'reports a segment removed by another process with SharedMemoryNotFound' {
+        $name = New-TestSegmentName 'read'
+        'here' | Write-SharedMemory $name
+        Read-SharedMemory $name | Should -Be 'here'
+        Invoke-ChildPwsh -Script "Remove-SharedMemory $name"
+        { Read-SharedMemory $name -ErrorAction Stop } | Should -Throw -ErrorId 'SharedMemoryNotFound,PSSharedMemory.Commands.ReadSharedMemoryCommand'
+    }
+
+    It 'reports a corrupted payload length with SharedMemoryCorrupted' {
+        $name = New-TestSegmentName 'read'
+        'good' | Write-SharedMemory $name
+        $file = Join-Path ([PSSharedMemory.Engine.SharedMemorySegment]::GetStoreDirectory('User')) "$name.pssm"
+        $stream = [IO.File]::Open($file, 'Open', 'ReadWrite', 'ReadWrite')
+        try { $stream.Position = 32; $stream.Write([BitConverter]::GetBytes([long]1TB), 0, 8) } finally { $stream.Dispose() }
+        { Read-SharedMemory $name -ErrorAction Stop } | Should -Throw -ErrorId 'SharedMemoryCorrupted,PSSharedMemory.Commands.ReadSharedMemoryCommand'
+        Read-SharedMemory $name -ErrorAction SilentlyContinue -ErrorVariable err
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $err[0].Exception.Message | Should -Match 'Remove-SharedMemory'
+    }
+
+    It 'reports a corrupted header with SharedMemoryCorrupted in a fresh process' {
+        $name = New-TestSegmentName 'read'
+        'good' | Write-SharedMemory $name
+        $file = Join-Path ([PSSharedMemory.Engine.SharedMemorySegment]::GetStoreDirectory('User')) "$name.pssm"
+        $stream = [IO.File]::Open($file, 'Open', 'ReadWrite', 'ReadWrite')
+        try { $stream.Write([byte[]](0, 0, 0, 0), 0, 4) } finally { $stream.Dispose() }
+        Invoke-ChildPwsh -Script "try { Read-SharedMemory $name -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId }" |
+            Should -Be 'SharedMemoryCorrupted,PSSharedMemory.Commands.ReadSharedMemoryCommand'
+        Remove-SharedMemory $name
+        Get-SharedMemory $name -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'reports invalid CliXml with InvalidCliXml' {
+        $name = New-TestSegmentName 'read'
+        $seg = [PSSharedMemory.Engine.SharedMemorySegment]::OpenOrCreate($name, 1KB, $null)
+        try { $null = $seg.Write([Text.Encoding]::UTF8.GetBytes('<not clixml'), 'CliXml') } finally { $seg.Dispose() }
+        { Read-SharedMemory $name -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidCliXml,PSSharedMemory.Commands.ReadSharedMemoryCommand'
+        Read-SharedMemory $name -AsText | Should -BeExactly '<not clixml'
+    }
+
+    Context '-Wait' {
+        It 'returns after the next write of another process' {
+            $name = New-TestSegmentName 'read'
+            'old' | Write-SharedMemory $name
+            $reader = Start-Runspace "Read-SharedMemory $name -Wait -Timeout 60"
+            $child = Start-ChildPwsh -Script "`$i = 0; while (`$i++ -lt 600) { 'new' | Write-SharedMemory $name; Start-Sleep -Milliseconds 100; if ((Get-SharedMemory $name).LastWriterProcessId -eq 0) { break } }"
+            try {
+                $reader.PowerShell.EndInvoke($reader.Async) | Should -Be 'new'
+            }
+            finally {
+                $child.Kill(); $reader.PowerShell.Dispose()
+            }
+        }
+
+        It 'waits for a segment that does not exist yet to be created and written' {
+            $name = New-TestSegmentName 'read'
+            $reader = Start-Runspace "Read-SharedMemory $name -Wait -Timeout 60"
+            try {
+                $deadline = [datetime]::UtcNow.AddSeconds(60)
+                while (-not $reader.Async.IsCompleted -and [datetime]::UtcNow -lt $deadline) {
+                    'created' | Write-SharedMemory $name
+                    Start-Sleep -Milliseconds 50
+                }
+                $reader.PowerShell.EndInvoke($reader.Async) | Should -Be 'created'
+            }
+            finally { $reader.PowerShell.Dispose() }
+        }
+
+        It 'returns at once for a piped segment object older than the segment' {
+            $name = New-TestSegmentName 'read'
+            $seg = New-SharedMemory $name
+            'since' | Write-SharedMemory $name
+            $seg | Read-SharedMemory -Wait -Timeout 30 | Should -Be 'since'
+        }
+
+        It 'fails with WaitTimeout after -Timeout <Scenario>' -TestCases @(
+            @{ Scenario = 'for an existing segment'; Exists = $true }
+            @{ Scenario = 'for a missing segment'; Exists = $false }
+        ) {
+            $name = New-TestSegmentName 'read'
+            if ($Exists) { 'x' | Write-SharedMemory $name }
+            { Read-SharedMemory $name -Wait -Timeout 0.2 -ErrorAction Stop } | Should -Throw -ErrorId 'WaitTimeout,PSSharedMemory.Commands.ReadSharedMemoryCommand'
+            Read-SharedMemory $name -Wait -Timeout 0.1 -ErrorAction SilentlyContinue -ErrorVariable err
+            $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+        }
+
+        It 'fails with SharedMemoryRemoved when the segment is removed during the wait' {
+            $name = New-TestSegmentName 'read'
+            'x' | Write-SharedMemory $name
+            $reader = Start-Runspace "try { Read-SharedMemory $name -Wait -Timeout 60 -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId }"
+            try {
+                # The wait must be in progress when the segment goes; wait until the reader has it open.
+                $deadline = [datetime]::UtcNow.AddSeconds(30)
+                while ([datetime]::UtcNow -lt $deadline -and -not (Get-Content "/proc/$PID/maps" -ErrorAction SilentlyContinue | Select-String -SimpleMatch $name | Select-Object -Skip 1)) {
+                    Start-Sleep -Milliseconds 50
+                }
+                Start-Sleep -Milliseconds 200
+                Remove-SharedMemory $name
+                $reader.PowerShell.EndInvoke($reader.Async) | Should -Be 'SharedMemoryRemoved,PSSharedMemory.Commands.ReadSharedMemoryCommand'
+            }
+            finally { $reader.PowerShell.Dispose() }
+        }
+
+        It 'ends promptly when the pipeline is stopped (Ctrl+C)' {
+            $name = New-TestSegmentName 'read'
+            'x' | Write-SharedMemory $name
+            $reader = Start-Runspace "Read-SharedMemory $name -Wait"
+            try {
+                Start-Sleep -Milliseconds 500
+                $watch = [Diagnostics.Stopwatch]::StartNew()
+                $reader.PowerShell.Stop()
+                $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+                $reader.PowerShell.InvocationStateInfo.State | Should -Be 'Stopped'
+            }
+            finally { $reader.PowerShell.Dispose() }
+        }
+    }
+
+    It 'takes the segment by name, by pipeline string, by object and by a deserialized object' {
+        $name = New-TestSegmentName 'read'
+        'all ways' | Write-SharedMemory $name
+        $seg = Get-SharedMemory $name
+        $deserialized = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($seg))
+        $deserialized.PSTypeNames[0] | Should -Be 'Deserialized.PSSharedMemory.SharedMemoryInfo'
+        Read-SharedMemory $name | Should -Be 'all ways'
+        $name | Read-SharedMemory | Should -Be 'all ways'
+        $seg | Read-SharedMemory | Should -Be 'all ways'
+        Read-SharedMemory -InputObject $seg | Should -Be 'all ways'
+        $deserialized | Read-SharedMemory | Should -Be 'all ways'
+        [pscustomobject]@{ Name = $name } | Read-SharedMemory | Should -Be 'all ways'
+    }
+}
