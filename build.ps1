@@ -24,6 +24,10 @@
 .PARAMETER Quick
     With -Task Bench: a shorter run, under three minutes on two cores.
 
+.PARAMETER TestHost
+    With -Task Test: the PowerShell that runs the Pester tests. pwsh (default) or WindowsPowerShell
+    (powershell.exe 5.1, Windows only). The build itself always runs in pwsh 7.
+
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 #>
@@ -35,7 +39,10 @@ param(
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
-    [switch] $Quick
+    [switch] $Quick,
+
+    [ValidateSet('pwsh', 'WindowsPowerShell')]
+    [string] $TestHost = 'pwsh'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -136,10 +143,11 @@ function Invoke-Test {
     $xunitExit = $LASTEXITCODE
     $xunit = if (Test-Path -LiteralPath $trx) { Get-TrxCounts $trx } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
 
-    Write-Step 'Running the module tests (Pester, in a fresh pwsh)'
     $pester = Get-PesterModulePath
+    $testHostPath = if ($TestHost -eq 'WindowsPowerShell') { Join-Path $env:SystemRoot 'System32/WindowsPowerShell/v1.0/powershell.exe' } else { Get-PwshPath }
+    Write-Step "Running the module tests (Pester, in a fresh $TestHost process)"
     $summaryPath = Join-Path $TestResults 'pester-summary.json'
-    & (Get-PwshPath) -NoProfile -NonInteractive -File (Join-Path $Root 'tools/Invoke-PesterTests.ps1') `
+    & $testHostPath -NoProfile -NonInteractive -File (Join-Path $Root 'tools/Invoke-PesterTests.ps1') `
         -PesterPath $pester -TestsPath (Join-Path $Root 'tests') -ModulePath $Staged `
         -ResultPath (Join-Path $TestResults 'pester.xml') -SummaryPath $summaryPath
     $pesterExit = $LASTEXITCODE
