@@ -112,7 +112,7 @@ function Get-PesterModulePath {
     Invoke-Native dotnet @('restore', $toolProject, '--nologo', '-v', 'quiet')
     $packages = $env:NUGET_PACKAGES
     if (-not $packages) {
-        $line = (& dotnet nuget locals global-packages --list) -match 'global-packages:' | Select-Object -First 1
+        $line = @(& dotnet nuget locals global-packages --list) -match 'global-packages:' | Select-Object -First 1
         $packages = ($line -replace '^.*global-packages:\s*', '').Trim()
     }
     $pester = Join-Path $packages "pester/$PesterVersion/tools/Pester.psd1"
