@@ -39,6 +39,7 @@ namespace PSSharedMemory.Engine
         private readonly object _lockGate = new object();
         private readonly object _writeGate = new object();
         private int _lockDepth;
+        private int _abandonedLockProcessId;
         private int _disposed;
 
         private SharedMemorySegment(string name, SharedMemoryScope scope, SegmentMapping mapping)
@@ -94,6 +95,12 @@ namespace PSSharedMemory.Engine
                 }
             }
         }
+
+        /// <summary>
+        /// When the last lock this handle took over had been left behind by a process that ended without
+        /// releasing it, that process's id; otherwise 0. (The kernel released the lock; this reports it.)
+        /// </summary>
+        public int AbandonedLockProcessId => Volatile.Read(ref _abandonedLockProcessId);
 
         /// <summary>True after <see cref="Dispose"/>.</summary>
         public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
@@ -727,7 +734,7 @@ namespace PSSharedMemory.Engine
 
                         if (_mapping.TryLock())
                         {
-                            _lockDepth = 1;
+                            TakeOwnership();
                             return;
                         }
                     }
@@ -754,7 +761,7 @@ namespace PSSharedMemory.Engine
                         {
                             if (_mapping.TryLock())
                             {
-                                _lockDepth = 1;
+                                TakeOwnership();
                                 return;
                             }
                         }
@@ -780,8 +787,18 @@ namespace PSSharedMemory.Engine
             }
         }
 
+        // Called with the native lock just acquired and _lockGate held.
+        private void TakeOwnership()
+        {
+            int* owner = (int*)(_base + SegmentLayout.LockOwnerPidOffset);
+            Volatile.Write(ref _abandonedLockProcessId, *owner);
+            *owner = s_processId;
+            _lockDepth = 1;
+        }
+
         private void ReleaseNativeLock()
         {
+            *(int*)(_base + SegmentLayout.LockOwnerPidOffset) = 0;
             _mapping.Unlock();
             Interlocked.Increment(ref *LockWord);
             if (Volatile.Read(ref *LockWaiters) > 0)

@@ -71,11 +71,19 @@ namespace PSSharedMemory.Engine.Tests
             Assert.Equal(SharedMemoryErrorCode.LockTimeout, timeout.Code);
 
             var stopwatch = Stopwatch.StartNew();
+            int holderId = holder.Id;
             holder.Kill(); // SIGKILL: the holder gets no chance to clean up.
             using (segment.Lock(TimeSpan.FromSeconds(30)))
             {
                 _output.WriteLine($"Acquired {stopwatch.Elapsed.TotalMilliseconds:0.0} ms after the kill.");
                 Assert.True(segment.IsLockHeld);
+                Assert.Equal(holderId, segment.AbandonedLockProcessId);
+            }
+
+            // A lock released the normal way is not reported as abandoned.
+            using (segment.Lock(TimeSpan.FromSeconds(30)))
+            {
+                Assert.Equal(0, segment.AbandonedLockProcessId);
             }
         }
 

@@ -35,7 +35,8 @@ namespace PSSharedMemory.Engine.Tests
         [InlineData("CreatorPid", SegmentLayout.CreatorPidOffset, 4)]
         [InlineData("LockWord", SegmentLayout.LockWordOffset, 4)]
         [InlineData("LockWaiters", SegmentLayout.LockWaitersOffset, 4)]
-        [InlineData("Reserved", 84, 44)]
+        [InlineData("LockOwnerPid", SegmentLayout.LockOwnerPidOffset, 4)]
+        [InlineData("Reserved", 88, 40)]
         public void RandomBytesInAFieldGiveCorruptedOrAValidRead(string field, int offset, int size)
         {
             var random = new Random(field.GetHashCode(StringComparison.Ordinal) ^ 0x5EED);
