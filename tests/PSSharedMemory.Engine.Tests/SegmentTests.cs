@@ -406,6 +406,33 @@ namespace PSSharedMemory.Engine.Tests
         }
 
         [Fact]
+        public void DisposingWhileOtherThreadsUseTheHandleEndsThemCleanly()
+        {
+            using var name = new TestName();
+            SharedMemorySegment segment = SharedMemorySegment.Create(name, 1 << 20);
+            segment.Write(new byte[1 << 20], SharedMemoryContentType.Bytes);
+            Task<long> waiter = Task.Run(() => segment.WaitForChange(segment.Sequence, TimeSpan.FromSeconds(60), CancellationToken.None));
+            Task reader = Task.Run(() =>
+            {
+                try
+                {
+                    while (true)
+                    {
+                        segment.Read();
+                        _ = segment.Length;
+                    }
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            });
+            Thread.Sleep(100);
+            segment.Dispose();
+            Assert.ThrowsAny<ObjectDisposedException>(() => waiter.GetAwaiter().GetResult());
+            Assert.True(reader.Wait(TimeSpan.FromSeconds(60)));
+        }
+
+        [Fact]
         public void AFullStoreGivesOutOfSpaceAtCreate()
         {
             if (!OperatingSystem.IsLinux())
