@@ -775,6 +775,15 @@ namespace PSSharedMemory.Engine
             where TReader : struct, IPayloadReader
         {
             ThrowIfUnusable();
+
+            // Another process may have damaged the header since it was opened; a few loads catch that.
+            if (*(ulong*)(_base + SegmentLayout.MagicOffset) != SegmentLayout.Magic
+                || *(long*)(_base + SegmentLayout.CapacityOffset) != _capacity
+                || *(uint*)(_base + SegmentLayout.LayoutVersionOffset) != (SegmentLayout.LayoutVersion | ((uint)SegmentLayout.HeaderSize << 16))
+                || (Volatile.Read(ref *(uint*)(_base + SegmentLayout.FlagsOffset)) & ~SegmentLayout.KnownFlags) != 0)
+            {
+                ValidateHeader();
+            }
             ref long sequence = ref *(long*)(_base + SegmentLayout.SequenceOffset);
             var spinner = new SpinWait();
             for (int attempt = 0; attempt < OptimisticReadAttempts; attempt++)

@@ -104,20 +104,33 @@ namespace PSSharedMemory.Engine.Tests
             Assert.True(SharedMemorySegment.Remove(name));
         }
 
+        [Theory]
+        [InlineData("PayloadLength", SegmentLayout.PayloadLengthOffset)]
+        [InlineData("Magic", SegmentLayout.MagicOffset)]
+        [InlineData("Capacity", SegmentLayout.CapacityOffset)]
+        [InlineData("LayoutVersion", SegmentLayout.LayoutVersionOffset)]
+        public void AFieldCorruptedWhileOpenIsCaughtOnRead(string field, int offset)
+        {
+            using var name = new TestName("fuzz");
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 256);
+            segment.WriteText("fine");
+            Overwrite(name, offset, BitConverter.GetBytes((1L << 40) + 7));
+            RunBounded(() =>
+            {
+                var error = Assert.Throws<SharedMemoryException>(() => segment.Read());
+                Assert.True(error.Code == SharedMemoryErrorCode.Corrupted, $"damaging {field} gave {error.Code}");
+                Assert.Contains(name.Value, error.Message);
+            });
+        }
+
         [Fact]
-        public void ALengthCorruptedWhileOpenIsCaughtOnRead()
+        public void ALengthCorruptedWhileOpenIsRepairedByTheNextWrite()
         {
             using var name = new TestName("fuzz");
             using SharedMemorySegment segment = SharedMemorySegment.Create(name, 256);
             segment.WriteText("fine");
             Overwrite(name, SegmentLayout.PayloadLengthOffset, BitConverter.GetBytes(1L << 40));
-            RunBounded(() =>
-            {
-                var error = Assert.Throws<SharedMemoryException>(() => segment.Read());
-                Assert.Equal(SharedMemoryErrorCode.Corrupted, error.Code);
-            });
-
-            // The next complete write repairs it.
+            Assert.Equal(SharedMemoryErrorCode.Corrupted, Assert.Throws<SharedMemoryException>(() => segment.Read()).Code);
             segment.WriteText("repaired");
             Assert.Equal("repaired", segment.Read().GetText());
         }
