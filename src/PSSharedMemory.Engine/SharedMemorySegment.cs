@@ -459,9 +459,16 @@ namespace PSSharedMemory.Engine
 
         /// <summary>Reads the payload decoded as UTF-8 text, decoding straight from the segment.</summary>
         public string ReadText(out SharedMemoryContentType contentType, out long sequence)
+            => ReadText(DefaultLockTimeout, CancellationToken.None, out contentType, out sequence);
+
+        /// <summary>
+        /// Reads the payload decoded as UTF-8 text, decoding straight from the segment. The lock is needed
+        /// (and waited for, up to <paramref name="lockTimeout"/>) only when writers keep the reader from a clean copy.
+        /// </summary>
+        public string ReadText(TimeSpan lockTimeout, CancellationToken cancellationToken, out SharedMemoryContentType contentType, out long sequence)
         {
             var decoder = new DecodeTo();
-            sequence = ReadCore(DefaultLockTimeout, CancellationToken.None, ref decoder);
+            sequence = ReadCore(lockTimeout, cancellationToken, ref decoder);
             contentType = decoder.ContentType;
             return decoder.Text;
         }

@@ -90,12 +90,15 @@ namespace PSSharedMemory.Commands
             }
         }
 
+        // With -Wait, -Timeout bounds the wait for a change; the lock a read may need then gets the default.
+        private TimeSpan LockTimeout => Wait ? SharedMemorySegment.DefaultLockTimeout : Timeout ?? SharedMemorySegment.DefaultLockTimeout;
+
         private void Emit(SharedMemorySegment segment)
         {
             if (_outFilePath is null && !AsByteArray && (AsText || segment.ContentType == SharedMemoryContentType.Text))
             {
                 // Decodes straight from the mapping: no intermediate byte[].
-                string text = segment.ReadText(out SharedMemoryContentType type, out _);
+                string text = segment.ReadText(LockTimeout, StopToken, out SharedMemoryContentType type, out _);
                 if (AsText || type == SharedMemoryContentType.Text)
                 {
                     WriteObject(text);
@@ -103,7 +106,7 @@ namespace PSSharedMemory.Commands
                 }
             }
 
-            SharedMemoryContent content = segment.Read(Wait ? SharedMemorySegment.DefaultLockTimeout : Timeout ?? SharedMemorySegment.DefaultLockTimeout, StopToken);
+            SharedMemoryContent content = segment.Read(LockTimeout, StopToken);
             if (_outFilePath is not null)
             {
                 System.IO.File.WriteAllBytes(_outFilePath, content.Data);
