@@ -54,7 +54,14 @@ function Start-ChildPwsh {
     $wrapped = "`$ErrorActionPreference = 'Stop'; Import-Module '$script:ModuleManifest'; " + $Script
     $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($wrapped))
     $info = [System.Diagnostics.ProcessStartInfo]::new($script:PwshPath)
-    foreach ($argument in '-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded) { $info.ArgumentList.Add($argument) }
+    $arguments = '-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded
+    if ($info.PSObject.Properties['ArgumentList']) {
+        foreach ($argument in $arguments) { $info.ArgumentList.Add($argument) }
+    }
+    else {
+        # .NET Framework (Windows PowerShell 5.1): none of the arguments contains a space or a quote.
+        $info.Arguments = $arguments -join ' '
+    }
     $info.RedirectStandardOutput = $true
     $info.RedirectStandardError = $true
     $info.UseShellExecute = $false
@@ -72,7 +79,7 @@ function Wait-ChildPwsh {
         [int] $TimeoutSeconds = 120
     )
     if (-not $Process.WaitForExit($TimeoutSeconds * 1000)) {
-        $Process.Kill($true)
+        try { $Process.Kill($true) } catch { $Process.Kill() }  # Kill(bool) is .NET Core only
         throw "The child pwsh did not finish within $TimeoutSeconds seconds."
     }
     $Process.WaitForExit()
