@@ -139,10 +139,16 @@ def read_consistent(view, fd, capacity, timeout=10.0):
     # x86-64 keeps loads in program order, which stands in for the barriers of steps 1 and 4;
     # Python has no fence instruction, so on weaker CPUs this script is only a best effort.
     sequence = ctypes.c_uint64.from_buffer(view, FIELDS["sequence"][0])
+    failure = None
     try:
-        return _read_consistent(view, fd, capacity, timeout, sequence)
-    finally:
-        del sequence
+        outcome = _read_consistent(view, fd, capacity, timeout, sequence)
+    except (Corrupted, Interrupted, TimeoutError) as e:
+        # Re-raised below without the traceback, which would keep the ctypes view (and the mapping) alive.
+        failure = (type(e), str(e))
+    del sequence
+    if failure:
+        raise failure[0](failure[1])
+    return outcome
 
 
 def _read_consistent(view, fd, capacity, timeout, sequence):
