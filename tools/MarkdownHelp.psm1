@@ -405,9 +405,10 @@ function Write-ParameterElement {
     $Writer.WriteAttributeString('aliases', $(if ($Variant.Aliases) { $Variant.Aliases } else { 'none' }))
     $Writer.WriteElementString('maml', 'name', $script:Namespaces.maml, $Parameter.Name)
     Write-Paragraphs $Writer $Parameter.Description
-    if ($Variant.AcceptedValues.Count -gt 0) {
+    $accepted = @($Variant.AcceptedValues | Where-Object { $_ })
+    if ($accepted.Count -gt 0) {
         $Writer.WriteStartElement('command', 'parameterValueGroup', $script:Namespaces.command)
-        foreach ($value in $Variant.AcceptedValues) {
+        foreach ($value in $accepted) {
             $Writer.WriteStartElement('command', 'parameterValue', $script:Namespaces.command)
             $Writer.WriteAttributeString('required', 'false')
             $Writer.WriteAttributeString('variableLength', 'false')
