@@ -24,6 +24,10 @@
 .PARAMETER Quick
     With -Task Bench: a shorter run, under three minutes on two cores.
 
+.PARAMETER TestHost
+    With -Task Test: the PowerShell that runs the Pester tests. pwsh (default) or WindowsPowerShell
+    (powershell.exe 5.1, Windows only). The build itself always runs in pwsh 7.
+
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 #>
@@ -35,7 +39,10 @@ param(
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
-    [switch] $Quick
+    [switch] $Quick,
+
+    [ValidateSet('pwsh', 'WindowsPowerShell')]
+    [string] $TestHost = 'pwsh'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -105,7 +112,7 @@ function Get-PesterModulePath {
     Invoke-Native dotnet @('restore', $toolProject, '--nologo', '-v', 'quiet')
     $packages = $env:NUGET_PACKAGES
     if (-not $packages) {
-        $line = (& dotnet nuget locals global-packages --list) -match 'global-packages:' | Select-Object -First 1
+        $line = @(& dotnet nuget locals global-packages --list) -match 'global-packages:' | Select-Object -First 1
         $packages = ($line -replace '^.*global-packages:\s*', '').Trim()
     }
     $pester = Join-Path $packages "pester/$PesterVersion/tools/Pester.psd1"
@@ -136,10 +143,11 @@ function Invoke-Test {
     $xunitExit = $LASTEXITCODE
     $xunit = if (Test-Path -LiteralPath $trx) { Get-TrxCounts $trx } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
 
-    Write-Step 'Running the module tests (Pester, in a fresh pwsh)'
     $pester = Get-PesterModulePath
+    $testHostPath = if ($TestHost -eq 'WindowsPowerShell') { Join-Path $env:SystemRoot 'System32/WindowsPowerShell/v1.0/powershell.exe' } else { Get-PwshPath }
+    Write-Step "Running the module tests (Pester, in a fresh $TestHost process)"
     $summaryPath = Join-Path $TestResults 'pester-summary.json'
-    & (Get-PwshPath) -NoProfile -NonInteractive -File (Join-Path $Root 'tools/Invoke-PesterTests.ps1') `
+    & $testHostPath -NoProfile -NonInteractive -File (Join-Path $Root 'tools/Invoke-PesterTests.ps1') `
         -PesterPath $pester -TestsPath (Join-Path $Root 'tests') -ModulePath $Staged `
         -ResultPath (Join-Path $TestResults 'pester.xml') -SummaryPath $summaryPath
     $pesterExit = $LASTEXITCODE
@@ -160,30 +168,48 @@ function Invoke-Package {
     Invoke-Build
     Write-Step 'Packaging the module with PSResourceGet'
     $repoPath = Join-Path $Output 'repository'
-    $installPath = Join-Path $Output 'package-check'
-    foreach ($path in $repoPath, $installPath) {
+    $sandbox = Join-Path $Output 'package-check'
+    foreach ($path in $repoPath, $sandbox) {
         if (Test-Path -LiteralPath $path) { Remove-Item -LiteralPath $path -Recurse -Force }
         $null = New-Item -ItemType Directory -Path $path -Force
     }
     Get-ChildItem -LiteralPath $Output -Filter 'PSSharedMemory.*.nupkg' | Remove-Item -Force
 
-    $repoName = "PSSharedMemoryLocal-$PID"
-    Register-PSResourceRepository -Name $repoName -Uri $repoPath -Trusted
+    # Publish, install and import in a child pwsh whose home is a scratch folder, so the check
+    # neither registers a repository nor installs a module for the real user.
+    $script = @"
+`$ErrorActionPreference = 'Stop'
+Register-PSResourceRepository -Name PSSharedMemoryLocal -Uri '$repoPath' -Trusted
+Publish-PSResource -Path '$Staged' -Repository PSSharedMemoryLocal
+Install-PSResource -Name PSSharedMemory -Version '$Version' -Repository PSSharedMemoryLocal -Scope CurrentUser -TrustRepository
+Import-Module PSSharedMemory -RequiredVersion '$Version'
+`$module = Get-Module PSSharedMemory
+'Installed ' + `$module.Version + ' from the local repository to ' + `$module.ModuleBase
+'Cmdlets: ' + ((`$module.ExportedCmdlets.Keys | Sort-Object) -join ', ')
+Uninstall-PSResource -Name PSSharedMemory -Version '$Version' -Scope CurrentUser
+"@
+    $saved = @{ HOME = $env:HOME; XDG_DATA_HOME = $env:XDG_DATA_HOME; XDG_CONFIG_HOME = $env:XDG_CONFIG_HOME; XDG_CACHE_HOME = $env:XDG_CACHE_HOME; LOCALAPPDATA = $env:LOCALAPPDATA; PSModulePath = $env:PSModulePath }
     try {
-        Publish-PSResource -Path $Staged -Repository $repoName
-        $nupkg = Get-ChildItem -LiteralPath $repoPath -Filter '*.nupkg' | Select-Object -First 1
-        Copy-Item -LiteralPath $nupkg.FullName -Destination $Output
-        Write-Host "Package: $(Join-Path $Output $nupkg.Name)"
-
-        Save-PSResource -Name PSSharedMemory -Version $Version -Repository $repoName -Path $installPath -TrustRepository -SkipDependencyCheck
-        $check = "Import-Module '$installPath/PSSharedMemory' -ErrorAction Stop; (Get-Module PSSharedMemory).ExportedCmdlets.Keys -join ','"
-        $cmdlets = & (Get-PwshPath) -NoProfile -NonInteractive -Command $check
-        if ($LASTEXITCODE -ne 0) { throw 'The packaged module did not import.' }
-        Write-Host "Installed from the local repository and imported; cmdlets: $cmdlets"
+        if (-not $IsWindows) {
+            $env:HOME = $sandbox
+            # PSResourceGet installs under $HOME/.local/share; let pwsh look there too.
+            $env:XDG_DATA_HOME = $null
+            $env:XDG_CONFIG_HOME = $null
+            $env:XDG_CACHE_HOME = $null
+        }
+        else {
+            $env:LOCALAPPDATA = $sandbox
+        }
+        $env:PSModulePath = $null
+        & (Get-PwshPath) -NoProfile -NonInteractive -Command $script
+        if ($LASTEXITCODE -ne 0) { throw 'Publishing, installing or importing the package failed.' }
     }
     finally {
-        Unregister-PSResourceRepository -Name $repoName
+        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
     }
+    $nupkg = Get-ChildItem -LiteralPath $repoPath -Filter '*.nupkg' | Select-Object -First 1
+    Copy-Item -LiteralPath $nupkg.FullName -Destination $Output
+    Write-Host "Package: $(Join-Path $Output $nupkg.Name)"
 }
 
 function Invoke-Shell {

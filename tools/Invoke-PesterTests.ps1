@@ -25,8 +25,20 @@ $config.TestResult.Enabled = $true
 $config.TestResult.OutputFormat = 'NUnitXml'
 $config.TestResult.OutputPath = $ResultPath
 
-$result = Invoke-Pester -Configuration $config
-$failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
-[pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount } |
+try {
+    $result = Invoke-Pester -Configuration $config
+    if ($null -eq $result) { throw 'Invoke-Pester returned no result.' }
+    $passed = [int]$result.PassedCount
+    $failed = [int]$result.FailedCount + [int]$result.FailedBlocksCount + [int]$result.FailedContainersCount
+    $skipped = [int]$result.SkippedCount
+}
+catch {
+    # Pester itself failed (no tests found, a broken file): that is a failure, never a silent pass.
+    Write-Host "Pester could not run: $_" -ForegroundColor Red
+    $passed = 0
+    $failed = 1
+    $skipped = 0
+}
+[pscustomobject]@{ Passed = $passed; Failed = $failed; Skipped = $skipped } |
     ConvertTo-Json | Set-Content -LiteralPath $SummaryPath -Encoding utf8
 exit ([int]($failed -gt 0))

@@ -31,7 +31,10 @@ namespace PSSharedMemory.Engine
         public const int CreatorPidOffset = 72;        // u32  process id of the creator
         public const int LockWordOffset = 76;          // u32  futex word, bumped after every unlock
         public const int LockWaitersOffset = 80;       // u32  processes blocked on LockWord
-        // 84..127 reserved, zero.
+        public const int LockOwnerPidOffset = 84;      // u32  process holding the lock, 0 when free
+        // 88..127 reserved, zero.
+
+        // Each wait word is followed directly by its waiter count; the Windows backend relies on that.
 
         /// <summary>Highest content type this layout version defines.</summary>
         public const uint MaxContentType = (uint)SharedMemoryContentType.CliXml;

@@ -94,6 +94,15 @@ namespace PSSharedMemory.Engine
         /// <summary>Wakes every process waiting on word.</summary>
         public abstract void WakeAll(int* word);
 
+        /// <summary>
+        /// Keeps the mapping and file alive until the matching <see cref="Release"/>, even across Dispose,
+        /// so an operation in flight on another thread never touches unmapped memory.
+        /// Throws ObjectDisposedException once the mapping is closed.
+        /// </summary>
+        public abstract void AddRef();
+
+        public abstract void Release();
+
         public abstract void Dispose();
     }
 }

@@ -39,6 +39,7 @@ namespace PSSharedMemory.Engine
         private readonly object _lockGate = new object();
         private readonly object _writeGate = new object();
         private int _lockDepth;
+        private int _abandonedLockProcessId;
         private int _disposed;
 
         private SharedMemorySegment(string name, SharedMemoryScope scope, SegmentMapping mapping)
@@ -60,28 +61,100 @@ namespace PSSharedMemory.Engine
         public long Capacity => _capacity;
 
         /// <summary>Bytes of payload stored by the last write.</summary>
-        public long Length => Volatile.Read(ref *(long*)(_base + SegmentLayout.PayloadLengthOffset));
+        public long Length
+        {
+            get
+            {
+                using (Enter())
+                {
+                    return Volatile.Read(ref *(long*)(_base + SegmentLayout.PayloadLengthOffset));
+                }
+            }
+        }
 
         /// <summary>What the payload holds.</summary>
-        public SharedMemoryContentType ContentType => (SharedMemoryContentType)Volatile.Read(ref *(int*)(_base + SegmentLayout.ContentTypeOffset));
+        public SharedMemoryContentType ContentType
+        {
+            get
+            {
+                using (Enter())
+                {
+                    return (SharedMemoryContentType)Volatile.Read(ref *(int*)(_base + SegmentLayout.ContentTypeOffset));
+                }
+            }
+        }
 
         /// <summary>The number of completed writes; rises with every write.</summary>
-        public long Sequence => RawSequence >> 1;
+        public long Sequence
+        {
+            get
+            {
+                using (Enter())
+                {
+                    return RawSequence >> 1;
+                }
+            }
+        }
 
         /// <summary>The process that wrote last, 0 before the first write.</summary>
-        public int LastWriterProcessId => Volatile.Read(ref *(int*)(_base + SegmentLayout.LastWriterPidOffset));
+        public int LastWriterProcessId
+        {
+            get
+            {
+                using (Enter())
+                {
+                    return Volatile.Read(ref *(int*)(_base + SegmentLayout.LastWriterPidOffset));
+                }
+            }
+        }
 
         /// <summary>The process that created the segment.</summary>
-        public int CreatorProcessId => *(int*)(_base + SegmentLayout.CreatorPidOffset);
+        public int CreatorProcessId
+        {
+            get
+            {
+                using (Enter())
+                {
+                    return *(int*)(_base + SegmentLayout.CreatorPidOffset);
+                }
+            }
+        }
 
         /// <summary>When the last write completed; the creation time before the first write.</summary>
-        public DateTime LastWriteTimeUtc => FromUnixNanoseconds(Volatile.Read(ref *(long*)(_base + SegmentLayout.LastWriteTimeOffset)));
+        public DateTime LastWriteTimeUtc
+        {
+            get
+            {
+                using (Enter())
+                {
+                    return FromUnixNanoseconds(Volatile.Read(ref *(long*)(_base + SegmentLayout.LastWriteTimeOffset)));
+                }
+            }
+        }
 
         /// <summary>When the segment was created.</summary>
-        public DateTime CreationTimeUtc => FromUnixNanoseconds(*(long*)(_base + SegmentLayout.CreationTimeOffset));
+        public DateTime CreationTimeUtc
+        {
+            get
+            {
+                using (Enter())
+                {
+                    return FromUnixNanoseconds(*(long*)(_base + SegmentLayout.CreationTimeOffset));
+                }
+            }
+        }
 
         /// <summary>True once any process has removed the segment; every operation then fails with Removed.</summary>
-        public bool IsRemoved => (Flags & SegmentFlags.Removed) != 0;
+        public bool IsRemoved
+        {
+            get
+            {
+                using (Enter())
+                {
+                    return (Flags & SegmentFlags.Removed) != 0;
+                }
+            }
+        }
 
         /// <summary>True while this handle holds the lock.</summary>
         public bool IsLockHeld
@@ -94,6 +167,12 @@ namespace PSSharedMemory.Engine
                 }
             }
         }
+
+        /// <summary>
+        /// When the last lock this handle took over had been left behind by a process that ended without
+        /// releasing it, that process's id; otherwise 0. (The kernel released the lock; this reports it.)
+        /// </summary>
+        public int AbandonedLockProcessId => Volatile.Read(ref _abandonedLockProcessId);
 
         /// <summary>True after <see cref="Dispose"/>.</summary>
         public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
@@ -298,6 +377,14 @@ namespace PSSharedMemory.Engine
         /// <summary>A snapshot of the header.</summary>
         public SharedMemorySegmentInfo GetInfo()
         {
+            using (Enter())
+            {
+                return GetInfoEntered();
+            }
+        }
+
+        private SharedMemorySegmentInfo GetInfoEntered()
+        {
             ThrowIfUnusable();
             long sequence = RawSequence;
             return new SharedMemorySegmentInfo(Name, Scope, Capacity, Length, ContentType, sequence >> 1,
@@ -322,7 +409,6 @@ namespace PSSharedMemory.Engine
             }
 
             CheckContentType(contentType);
-            ThrowIfUnusable();
             CheckFits(count);
             fixed (byte* source = payload)
             {
@@ -339,7 +425,6 @@ namespace PSSharedMemory.Engine
                 throw new ArgumentNullException(nameof(text));
             }
 
-            ThrowIfUnusable();
 
             // Worst case is 3 bytes per UTF-16 unit; count exactly only when that might not fit.
             long bound = (long)text.Length * 3;
@@ -428,6 +513,14 @@ namespace PSSharedMemory.Engine
         /// </summary>
         public long WaitForChange(long sinceSequence, TimeSpan timeout, CancellationToken cancellationToken)
         {
+            using (Enter())
+            {
+                return WaitForChangeEntered(sinceSequence, timeout, cancellationToken);
+            }
+        }
+
+        private long WaitForChangeEntered(long sinceSequence, TimeSpan timeout, CancellationToken cancellationToken)
+        {
             ThrowIfUnusable();
             long deadline = Deadline(timeout);
             CancellationTokenRegistration registration = default;
@@ -500,6 +593,10 @@ namespace PSSharedMemory.Engine
                     }
                 }
 
+                // Waiters on other threads notice the closed handle at once; the mapping itself stays
+                // until the last operation in flight ends (see Enter).
+                _mapping.WakeAll(ChangeWord);
+                _mapping.WakeAll(LockWord);
                 _mapping.Dispose();
             }
         }
@@ -515,6 +612,27 @@ namespace PSSharedMemory.Engine
         }
 
         internal SegmentMapping Mapping => _mapping;
+
+        private Lease Enter()
+        {
+            if (IsDisposed)
+            {
+                throw new ObjectDisposedException(nameof(SharedMemorySegment), $"The handle to segment '{Name}' was closed.");
+            }
+
+            _mapping.AddRef();
+            return new Lease(_mapping);
+        }
+
+        /// <summary>Keeps the mapping alive for the length of one operation.</summary>
+        private readonly struct Lease : IDisposable
+        {
+            private readonly SegmentMapping _mapping;
+
+            public Lease(SegmentMapping mapping) => _mapping = mapping;
+
+            public void Dispose() => _mapping.Release();
+        }
 
         // Writers and readers are structs behind generic constraints, so the hot path allocates nothing.
         private interface IPayloadWriter
@@ -598,6 +716,15 @@ namespace PSSharedMemory.Engine
         private long WriteCore<TWriter>(SharedMemoryContentType contentType, TimeSpan lockTimeout, CancellationToken cancellationToken, ref TWriter writePayload)
             where TWriter : struct, IPayloadWriter
         {
+            using (Enter())
+            {
+                return WriteCoreEntered(contentType, lockTimeout, cancellationToken, ref writePayload);
+            }
+        }
+
+        private long WriteCoreEntered<TWriter>(SharedMemoryContentType contentType, TimeSpan lockTimeout, CancellationToken cancellationToken, ref TWriter writePayload)
+            where TWriter : struct, IPayloadWriter
+        {
             AcquireLock(lockTimeout, cancellationToken);
             try
             {
@@ -638,7 +765,25 @@ namespace PSSharedMemory.Engine
         private long ReadCore<TReader>(TimeSpan lockTimeout, CancellationToken cancellationToken, ref TReader readPayload)
             where TReader : struct, IPayloadReader
         {
+            using (Enter())
+            {
+                return ReadCoreEntered(lockTimeout, cancellationToken, ref readPayload);
+            }
+        }
+
+        private long ReadCoreEntered<TReader>(TimeSpan lockTimeout, CancellationToken cancellationToken, ref TReader readPayload)
+            where TReader : struct, IPayloadReader
+        {
             ThrowIfUnusable();
+
+            // Another process may have damaged the header since it was opened; a few loads catch that.
+            if (*(ulong*)(_base + SegmentLayout.MagicOffset) != SegmentLayout.Magic
+                || *(long*)(_base + SegmentLayout.CapacityOffset) != _capacity
+                || *(uint*)(_base + SegmentLayout.LayoutVersionOffset) != (SegmentLayout.LayoutVersion | ((uint)SegmentLayout.HeaderSize << 16))
+                || (Volatile.Read(ref *(uint*)(_base + SegmentLayout.FlagsOffset)) & ~SegmentLayout.KnownFlags) != 0)
+            {
+                ValidateHeader();
+            }
             ref long sequence = ref *(long*)(_base + SegmentLayout.SequenceOffset);
             var spinner = new SpinWait();
             for (int attempt = 0; attempt < OptimisticReadAttempts; attempt++)
@@ -670,27 +815,31 @@ namespace PSSharedMemory.Engine
                 spinner.SpinOnce();
             }
 
-            // Writers kept moving, or one is mid-write (or died mid-write): read under the lock.
+            // Writers kept moving, or one is mid-write (or died mid-write): read under the lock, and
+            // after any write in progress on this same handle from another thread.
             AcquireLock(lockTimeout, cancellationToken);
             try
             {
-                ThrowIfUnusable();
-                long current = Volatile.Read(ref sequence);
-                if ((current & 1) != 0)
+                lock (_writeGate)
                 {
-                    throw new SharedMemoryException(SharedMemoryErrorCode.InterruptedWrite, Name,
-                        $"The last write to segment '{Name}' was interrupted (its writer stopped mid-write), so the payload is not valid. Write the segment again; the next complete write clears this.");
-                }
+                    ThrowIfUnusable();
+                    long current = Volatile.Read(ref sequence);
+                    if ((current & 1) != 0)
+                    {
+                        throw new SharedMemoryException(SharedMemoryErrorCode.InterruptedWrite, Name,
+                            $"The last write to segment '{Name}' was interrupted (its writer stopped mid-write), so the payload is not valid. Write the segment again; the next complete write clears this.");
+                    }
 
-                long length = *(long*)(_base + SegmentLayout.PayloadLengthOffset);
-                uint type = *(uint*)(_base + SegmentLayout.ContentTypeOffset);
-                if (length < 0 || length > _capacity || type > SegmentLayout.MaxContentType)
-                {
-                    throw Corrupted($"its payload length ({length}) or content type ({type}) is out of range");
-                }
+                    long length = *(long*)(_base + SegmentLayout.PayloadLengthOffset);
+                    uint type = *(uint*)(_base + SegmentLayout.ContentTypeOffset);
+                    if (length < 0 || length > _capacity || type > SegmentLayout.MaxContentType)
+                    {
+                        throw Corrupted($"its payload length ({length}) or content type ({type}) is out of range");
+                    }
 
-                readPayload.ReadFrom(_base + SegmentLayout.HeaderSize, length, (SharedMemoryContentType)type);
-                return current >> 1;
+                    readPayload.ReadFrom(_base + SegmentLayout.HeaderSize, length, (SharedMemoryContentType)type);
+                    return current >> 1;
+                }
             }
             finally
             {
@@ -699,6 +848,14 @@ namespace PSSharedMemory.Engine
         }
 
         private void AcquireLock(TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            using (Enter())
+            {
+                AcquireLockEntered(timeout, cancellationToken);
+            }
+        }
+
+        private void AcquireLockEntered(TimeSpan timeout, CancellationToken cancellationToken)
         {
             ThrowIfUnusable();
             lock (_lockGate)
@@ -727,7 +884,7 @@ namespace PSSharedMemory.Engine
 
                         if (_mapping.TryLock())
                         {
-                            _lockDepth = 1;
+                            TakeOwnership();
                             return;
                         }
                     }
@@ -754,7 +911,7 @@ namespace PSSharedMemory.Engine
                         {
                             if (_mapping.TryLock())
                             {
-                                _lockDepth = 1;
+                                TakeOwnership();
                                 return;
                             }
                         }
@@ -780,8 +937,18 @@ namespace PSSharedMemory.Engine
             }
         }
 
+        // Called with the native lock just acquired and _lockGate held.
+        private void TakeOwnership()
+        {
+            int* owner = (int*)(_base + SegmentLayout.LockOwnerPidOffset);
+            Volatile.Write(ref _abandonedLockProcessId, *owner);
+            *owner = s_processId;
+            _lockDepth = 1;
+        }
+
         private void ReleaseNativeLock()
         {
+            *(int*)(_base + SegmentLayout.LockOwnerPidOffset) = 0;
             _mapping.Unlock();
             Interlocked.Increment(ref *LockWord);
             if (Volatile.Read(ref *LockWaiters) > 0)
@@ -871,6 +1038,7 @@ namespace PSSharedMemory.Engine
             mapping.WakeAll((int*)(header + SegmentLayout.LockWordOffset));
         }
 
+        // Callers hold a lease from Enter().
         private void ThrowIfUnusable()
         {
             if (IsDisposed)
@@ -878,7 +1046,7 @@ namespace PSSharedMemory.Engine
                 throw new ObjectDisposedException(nameof(SharedMemorySegment), $"The handle to segment '{Name}' was closed.");
             }
 
-            if (IsRemoved)
+            if ((Flags & SegmentFlags.Removed) != 0)
             {
                 throw new SharedMemoryException(SharedMemoryErrorCode.Removed, Name,
                     $"Segment '{Name}' was removed by another session. Create it again with New-SharedMemory, or open the new one if it was re-created.");

@@ -218,6 +218,37 @@ namespace PSSharedMemory.Engine
             }
         }
 
+        public override void AddRef()
+        {
+            bool viewAdded = false;
+            bool fdAdded = false;
+            try
+            {
+                _view.DangerousAddRef(ref viewAdded);
+                _fd.DangerousAddRef(ref fdAdded);
+            }
+            catch
+            {
+                if (fdAdded)
+                {
+                    _fd.DangerousRelease();
+                }
+
+                if (viewAdded)
+                {
+                    _view.DangerousRelease();
+                }
+
+                throw;
+            }
+        }
+
+        public override void Release()
+        {
+            _fd.DangerousRelease();
+            _view.DangerousRelease();
+        }
+
         public override void Dispose()
         {
             _view.Dispose();

@@ -262,6 +262,37 @@ namespace PSSharedMemory.Engine
             }
         }
 
+        public override void AddRef()
+        {
+            bool viewAdded = false;
+            bool fileAdded = false;
+            try
+            {
+                _view.SafeMemoryMappedViewHandle.DangerousAddRef(ref viewAdded);
+                _stream.SafeFileHandle.DangerousAddRef(ref fileAdded);
+            }
+            catch
+            {
+                if (fileAdded)
+                {
+                    _stream.SafeFileHandle.DangerousRelease();
+                }
+
+                if (viewAdded)
+                {
+                    _view.SafeMemoryMappedViewHandle.DangerousRelease();
+                }
+
+                throw;
+            }
+        }
+
+        public override void Release()
+        {
+            _stream.SafeFileHandle.DangerousRelease();
+            _view.SafeMemoryMappedViewHandle.DangerousRelease();
+        }
+
         public override void Dispose()
         {
             lock (_wakeObjects)

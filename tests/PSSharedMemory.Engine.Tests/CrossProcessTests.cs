@@ -1,0 +1,238 @@
+using System;
+using System.Diagnostics;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Threading;
+using System.Threading.Tasks;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace PSSharedMemory.Engine.Tests
+{
+    public sealed class CrossProcessTests
+    {
+        private readonly ITestOutputHelper _output;
+
+        public CrossProcessTests(ITestOutputHelper output) => _output = output;
+
+        [Fact]
+        public void CreatedInOneProcessIsReadInAnother()
+        {
+            using var name = new TestName();
+            Assert.Equal(new[] { "created" }, ChildProcess.Run("create", name, "4096"));
+
+            // The creating process has exited: the segment must still be there.
+            using (SharedMemorySegment segment = SharedMemorySegment.Open(name))
+            {
+                Assert.Equal(4096, segment.Capacity);
+                segment.WriteText("Hello from A ✓");
+            }
+
+            string[] lines = ChildProcess.Run("read", name);
+            Assert.Equal(new[] { "Text 1 Hello from A ✓" }, lines);
+        }
+
+        [Fact]
+        public void FourProcessesIncrementUnderTheLockWithoutLosingAnUpdate()
+        {
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 64);
+            segment.WriteText("0");
+
+            ChildProcess[] children = Enumerable.Range(0, 4).Select(_ => ChildProcess.Start("increment", name, "500")).ToArray();
+            try
+            {
+                foreach (ChildProcess child in children)
+                {
+                    Assert.Equal(0, child.WaitForExit());
+                }
+            }
+            finally
+            {
+                foreach (ChildProcess child in children)
+                {
+                    child.Dispose();
+                }
+            }
+
+            Assert.Equal("2000", segment.ReadText(out _, out _));
+            Assert.Equal(2001, segment.Sequence);
+        }
+
+        [Fact]
+        public void KillingTheLockHolderReleasesTheLock()
+        {
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 64);
+            using ChildProcess holder = ChildProcess.Start("hold-lock", name);
+            holder.WaitForLine("locked");
+
+            var timeout = Assert.Throws<SharedMemoryException>(() => segment.Lock(TimeSpan.FromMilliseconds(200)));
+            Assert.Equal(SharedMemoryErrorCode.LockTimeout, timeout.Code);
+
+            var stopwatch = Stopwatch.StartNew();
+            int holderId = holder.Id;
+            holder.Kill(); // SIGKILL: the holder gets no chance to clean up.
+            using (segment.Lock(TimeSpan.FromSeconds(30)))
+            {
+                _output.WriteLine($"Acquired {stopwatch.Elapsed.TotalMilliseconds:0.0} ms after the kill.");
+                Assert.True(segment.IsLockHeld);
+                Assert.Equal(holderId, segment.AbandonedLockProcessId);
+            }
+
+            // A lock released the normal way is not reported as abandoned.
+            using (segment.Lock(TimeSpan.FromSeconds(30)))
+            {
+                Assert.Equal(0, segment.AbandonedLockProcessId);
+            }
+        }
+
+        [Fact]
+        public void AWriterKilledMidWriteLeavesAnInterruptedWriteThatTheNextWriteClears()
+        {
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 4096);
+            segment.WriteText("before");
+            using (ChildProcess writer = ChildProcess.Start("pause-write", name))
+            {
+                writer.WaitForLine("paused");
+                writer.Kill();
+            }
+
+            var error = Assert.Throws<SharedMemoryException>(() => segment.Read());
+            Assert.Equal(SharedMemoryErrorCode.InterruptedWrite, error.Code);
+            Assert.Contains("interrupted", error.Message);
+            Assert.Equal(new[] { "error InterruptedWrite" }, ChildProcess.Run("read", name));
+
+            segment.WriteText("after");
+            Assert.Equal("after", segment.Read().GetText());
+        }
+
+        [Fact]
+        public void ReadersNeverSeeATornPayloadWhileAnotherProcessWrites()
+        {
+            using var name = new TestName();
+            using (SharedMemorySegment created = SharedMemorySegment.Create(name, 256 * 1024))
+            {
+                var seed = new byte[64];
+                SHA256.HashData(seed.AsSpan(0, 32)).CopyTo(seed, 32);
+                created.Write(seed, SharedMemoryContentType.Bytes);
+            }
+
+            using SharedMemorySegment segment = SharedMemorySegment.Open(name);
+            using ChildProcess writer = ChildProcess.Start("checksummed-writer", name);
+            writer.WaitForLine("writing");
+
+            int reads = 0;
+            var sequences = new System.Collections.Generic.HashSet<long>();
+            var stopwatch = Stopwatch.StartNew();
+            while (stopwatch.Elapsed < TimeSpan.FromSeconds(3))
+            {
+                SharedMemoryContent content = segment.Read();
+                byte[] data = content.Data;
+                Assert.True(data.Length >= 33, $"payload of {data.Length} bytes is too short");
+                byte[] expected = SHA256.HashData(data.AsSpan(0, data.Length - 32));
+                Assert.True(expected.AsSpan().SequenceEqual(data.AsSpan(data.Length - 32)), $"torn payload at sequence {content.Sequence}");
+                sequences.Add(content.Sequence);
+                reads++;
+            }
+
+            writer.SendLine("stop");
+            string writes = writer.WaitForLine("writes");
+            _output.WriteLine($"{reads} checked reads saw {sequences.Count} distinct writes; writer: {writes}.");
+            Assert.True(sequences.Count > 10, "the writer should have made progress during the reads");
+        }
+
+        [Fact]
+        public void AWaiterWakesWhenAnotherProcessWrites()
+        {
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 64);
+            long since = segment.Sequence;
+            Task<long> waiter = Task.Run(() => segment.WaitForChange(since, TimeSpan.FromSeconds(60), CancellationToken.None));
+            Thread.Sleep(100);
+            Assert.False(waiter.IsCompleted);
+
+            ChildProcess.Run("write", name, "ping");
+            Assert.True(waiter.Wait(TimeSpan.FromSeconds(60)));
+            Assert.Equal(since + 1, waiter.Result);
+        }
+
+        [Fact]
+        public void AnotherProcessWaiterWakesWhenThisProcessWrites()
+        {
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 64);
+            using ChildProcess waiter = ChildProcess.Start("wait", name);
+            waiter.WaitForLine("waiting");
+            segment.WriteText("pong");
+            Assert.Equal("changed 1", waiter.WaitForLine("changed"));
+        }
+
+        [Fact]
+        public void RemovingWhileAnotherProcessHasItOpenIsSeenThereAndTheNameIsReusableAtOnce()
+        {
+            using var name = new TestName();
+            using (SharedMemorySegment segment = SharedMemorySegment.Create(name, 64))
+            {
+                segment.WriteText("first");
+            }
+
+            using ChildProcess holder = ChildProcess.Start("open-and-wait", name);
+            holder.WaitForLine("open");
+            holder.SendLine("read");
+            Assert.Equal("read first", holder.WaitForLine("read"));
+
+            Assert.True(SharedMemorySegment.Remove(name));
+            Assert.False(SharedMemorySegment.Exists(name));
+
+            using SharedMemorySegment reused = SharedMemorySegment.Create(name, 128);
+            reused.WriteText("second");
+
+            holder.SendLine("read");
+            Assert.Equal("error Removed", holder.WaitForLine("error"));
+            Assert.Equal(new[] { "Text 1 second" }, ChildProcess.Run("read", name));
+        }
+
+        [Fact]
+        public void SegmentsOfAnotherUserAreADifferentNamespace()
+        {
+            if (!OperatingSystem.IsLinux() || Environment.UserName != "root" || !System.IO.File.Exists("/usr/bin/setpriv"))
+            {
+                _output.WriteLine("Needs root and setpriv on Linux to run a process as another user; not run here.");
+                return;
+            }
+
+            using var name = new TestName();
+            using SharedMemorySegment mine = SharedMemorySegment.Create(name, 64);
+            mine.WriteText("root's");
+
+            string helper = System.IO.Path.Combine(AppContext.BaseDirectory, "PSSharedMemory.TestHelper.dll");
+            var info = new ProcessStartInfo("/usr/bin/setpriv")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            foreach (string argument in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", helper, "read", name.Value })
+            {
+                info.ArgumentList.Add(argument);
+            }
+
+            info.Environment["DOTNET_CLI_HOME"] = "/tmp";
+            info.Environment["HOME"] = "/tmp";
+            using Process other = Process.Start(info)!;
+            string stdout = other.StandardOutput.ReadToEnd();
+            string stderr = other.StandardError.ReadToEnd();
+            Assert.True(other.WaitForExit(60_000));
+            if (stderr.Contains("Permission denied", StringComparison.Ordinal) && stdout.Length == 0)
+            {
+                _output.WriteLine("The helper is not readable by user nobody here: " + stderr);
+                return;
+            }
+
+            _output.WriteLine(stdout + stderr);
+            Assert.Equal("error NotFound", stdout.Trim());
+        }
+    }
+}

@@ -1,0 +1,486 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Xunit;
+
+namespace PSSharedMemory.Engine.Tests
+{
+    public sealed class SegmentTests
+    {
+        [Theory]
+        [InlineData("")]
+        [InlineData("/")]
+        [InlineData("\\")]
+        [InlineData("..")]
+        [InlineData(".hidden")]
+        [InlineData("a/b")]
+        [InlineData("a\\b")]
+        [InlineData("a\0b")]
+        [InlineData("-dash-first")]
+        [InlineData("_underscore-first")]
+        [InlineData("with space")]
+        [InlineData("ünïcode")]
+        [InlineData("colon:name")]
+        [InlineData("star*")]
+        public void InvalidNamesAreRejectedWithTheRule(string name)
+        {
+            var error = Assert.Throws<SharedMemoryException>(() => SharedMemorySegment.Create(name, 16));
+            Assert.Equal(SharedMemoryErrorCode.InvalidName, error.Code);
+            Assert.Contains("[A-Za-z0-9][A-Za-z0-9._-]{0,127}", error.Message);
+            Assert.Equal(SharedMemoryErrorCode.InvalidName, Assert.Throws<SharedMemoryException>(() => SharedMemorySegment.Open(name)).Code);
+            Assert.Equal(SharedMemoryErrorCode.InvalidName, Assert.Throws<SharedMemoryException>(() => SharedMemorySegment.Remove(name)).Code);
+        }
+
+        [Fact]
+        public void NamesLongerThan128CharactersAreRejected()
+        {
+            Assert.True(SegmentName.IsValid(new string('a', 128)));
+            var error = Assert.Throws<SharedMemoryException>(() => SharedMemorySegment.Create(new string('a', 129), 16));
+            Assert.Equal(SharedMemoryErrorCode.InvalidName, error.Code);
+        }
+
+        [Theory]
+        [InlineData("a")]
+        [InlineData("Chat")]
+        [InlineData("my.segment_1-2")]
+        [InlineData("0")]
+        public void ValidNamesWork(string name)
+        {
+            string unique = name + "." + Guid.NewGuid().ToString("N").Substring(0, 8);
+            using var cleanup = new RemoveOnDispose(unique);
+            using SharedMemorySegment segment = SharedMemorySegment.Create(unique, 16);
+            Assert.Equal(unique, segment.Name);
+        }
+
+        [Fact]
+        public void NamesAreCaseSensitive()
+        {
+            using var lower = new TestName("case");
+            string upper = lower.Value.ToUpperInvariant();
+            using var cleanup = new RemoveOnDispose(upper);
+            using SharedMemorySegment a = SharedMemorySegment.Create(lower, 16);
+            using SharedMemorySegment b = SharedMemorySegment.Create(upper, 16);
+            a.WriteText("lower");
+            b.WriteText("upper");
+            Assert.Equal("lower", a.Read().GetText());
+            Assert.Equal("upper", b.Read().GetText());
+        }
+
+        [Theory]
+        [InlineData(0L)]
+        [InlineData(-1L)]
+        [InlineData(long.MinValue)]
+        [InlineData(long.MaxValue)]
+        [InlineData((1L << 40) + 1)]
+        public void InvalidSizesAreRejected(long capacity)
+        {
+            using var name = new TestName();
+            var error = Assert.Throws<SharedMemoryException>(() => SharedMemorySegment.Create(name, capacity));
+            Assert.Equal(SharedMemoryErrorCode.InvalidSize, error.Code);
+            Assert.False(SharedMemorySegment.Exists(name));
+        }
+
+        [Theory]
+        [InlineData(1L)]
+        [InlineData(1000L)]
+        [InlineData(4097L)]
+        [InlineData(65536L)]
+        public void CapacityIsExactlyWhatWasRequested(long capacity)
+        {
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, capacity);
+            Assert.Equal(capacity, segment.Capacity);
+            using SharedMemorySegment reopened = SharedMemorySegment.Open(name);
+            Assert.Equal(capacity, reopened.Capacity);
+            Assert.Equal(capacity + SegmentLayout.HeaderSize, new FileInfo(SegmentStore.For(SharedMemoryScope.User).PathOf(name)).Length);
+        }
+
+        [Fact]
+        public void CreatingAnExistingNameFailsAndKeepsTheData()
+        {
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 64);
+            segment.WriteText("kept");
+            var error = Assert.Throws<SharedMemoryException>(() => SharedMemorySegment.Create(name, 128));
+            Assert.Equal(SharedMemoryErrorCode.AlreadyExists, error.Code);
+            Assert.Equal("kept", segment.Read().GetText());
+            Assert.Equal(64, SharedMemorySegment.Open(name).Capacity);
+        }
+
+        [Fact]
+        public void OpeningAMissingSegmentFailsWithNotFound()
+        {
+            using var name = new TestName();
+            var error = Assert.Throws<SharedMemoryException>(() => SharedMemorySegment.Open(name));
+            Assert.Equal(SharedMemoryErrorCode.NotFound, error.Code);
+            Assert.Contains("New-SharedMemory", error.Message);
+            Assert.False(SharedMemorySegment.TryOpen(name, out SharedMemorySegment? none));
+            Assert.Null(none);
+            Assert.False(SharedMemorySegment.Remove(name));
+        }
+
+        [Theory]
+        [InlineData(SharedMemoryContentType.Text)]
+        [InlineData(SharedMemoryContentType.Bytes)]
+        [InlineData(SharedMemoryContentType.CliXml)]
+        public void WhatIsWrittenIsReadBackWithItsTypeAndARisingSequence(SharedMemoryContentType type)
+        {
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 1024);
+            Assert.Equal(SharedMemoryContentType.Empty, segment.ContentType);
+            Assert.Equal(0, segment.Sequence);
+            Assert.Empty(segment.Read().Data);
+
+            byte[] payload = Enumerable.Range(0, 1000).Select(i => (byte)i).ToArray();
+            Assert.Equal(1, segment.Write(payload, type));
+            SharedMemoryContent content = segment.Read();
+            Assert.Equal(payload, content.Data);
+            Assert.Equal(type, content.ContentType);
+            Assert.Equal(1, content.Sequence);
+            Assert.Equal(Environment.ProcessId, segment.LastWriterProcessId);
+            Assert.Equal(Environment.ProcessId, segment.CreatorProcessId);
+            Assert.True(segment.LastWriteTimeUtc >= segment.CreationTimeUtc);
+            Assert.Equal(2, segment.Write(new byte[] { 1 }, type));
+        }
+
+        [Fact]
+        public void TextIsStoredAsUtf8WithoutAByteOrderMark()
+        {
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 64);
+            segment.WriteText("héllo ✓");
+            SharedMemoryContent content = segment.Read();
+            Assert.Equal(Encoding.UTF8.GetBytes("héllo ✓"), content.Data);
+            Assert.Equal(SharedMemoryContentType.Text, content.ContentType);
+            Assert.Equal("héllo ✓", segment.ReadText(out SharedMemoryContentType type, out long sequence));
+            Assert.Equal(SharedMemoryContentType.Text, type);
+            Assert.Equal(1, sequence);
+        }
+
+        [Fact]
+        public void TextThatFillsTheCapacityExactlyFits()
+        {
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 6);
+            segment.WriteText("✓✓");
+            Assert.Equal("✓✓", segment.Read().GetText());
+            Assert.Equal(SharedMemoryErrorCode.PayloadTooLarge, Assert.Throws<SharedMemoryException>(() => segment.WriteText("✓✓a")).Code);
+        }
+
+        [Fact]
+        public void APayloadTooLargeFailsAndLeavesTheStoredPayloadIntact()
+        {
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 1_048_576);
+            segment.WriteText("precious");
+            var error = Assert.Throws<SharedMemoryException>(() => segment.Write(new byte[2_097_152], SharedMemoryContentType.Bytes));
+            Assert.Equal(SharedMemoryErrorCode.PayloadTooLarge, error.Code);
+            Assert.Equal("A payload of 2,097,152 bytes does not fit segment '" + name + "' of capacity 1,048,576 bytes; create it larger with New-SharedMemory -Size, after Remove-SharedMemory.", error.Message);
+            Assert.Equal(SharedMemoryErrorCode.PayloadTooLarge, Assert.Throws<SharedMemoryException>(() => segment.WriteText(new string('x', 1_048_577))).Code);
+            SharedMemoryContent content = segment.Read();
+            Assert.Equal("precious", content.GetText());
+            Assert.Equal(1, content.Sequence);
+        }
+
+        [Fact]
+        public void TheFileAndItsDirectoryAreOnlyForTheOwner()
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                return;
+            }
+
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 16);
+            string path = SegmentStore.For(SharedMemoryScope.User).PathOf(name);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(path)!));
+            if (OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable(SegmentStore.StoreEnvironmentVariable) is null)
+            {
+                Assert.StartsWith("/dev/shm/pssm-", path);
+            }
+        }
+
+        [Fact]
+        public void TheGlobalScopeUsesTheRequestedPermissions()
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                return;
+            }
+
+            using var name = new TestName();
+            try
+            {
+                using SharedMemorySegment segment = SharedMemorySegment.Create(name, 16, new SharedMemoryOptions { Scope = SharedMemoryScope.Global, Permissions = 0x1B6 /* 0666 */ });
+                segment.WriteText("for everyone");
+                string path = SegmentStore.For(SharedMemoryScope.Global).PathOf(name);
+                Assert.Equal((UnixFileMode)0x1B6, File.GetUnixFileMode(path));
+                Assert.False(SharedMemorySegment.Exists(name), "a global segment is not in the user scope");
+                using SharedMemorySegment opened = SharedMemorySegment.Open(name, SharedMemoryScope.Global);
+                Assert.Equal("for everyone", opened.Read().GetText());
+                Assert.Contains(SharedMemorySegment.List("*", SharedMemoryScope.Global), s => s.Name == name.Value && s.Scope == SharedMemoryScope.Global);
+            }
+            finally
+            {
+                SharedMemorySegment.Remove(name, SharedMemoryScope.Global);
+            }
+        }
+
+        [Fact]
+        public void ListFiltersByWildcardAndSkipsForeignFiles()
+        {
+            string prefix = "list-" + Guid.NewGuid().ToString("N").Substring(0, 8);
+            using var a = new RemoveOnDispose(prefix + "-a");
+            using var b = new RemoveOnDispose(prefix + "-b");
+            using var other = new RemoveOnDispose(prefix + "x");
+            SharedMemorySegment.Create(a.Name, 10).Dispose();
+            using (SharedMemorySegment segment = SharedMemorySegment.Create(b.Name, 20))
+            {
+                segment.WriteText("bee");
+            }
+
+            SharedMemorySegment.Create(other.Name, 30).Dispose();
+            string directory = SegmentStore.For(SharedMemoryScope.User).Directory;
+            string foreign = Path.Combine(directory, prefix + "-junk.pssm");
+            string notes = Path.Combine(directory, prefix + "-notes.txt");
+            File.WriteAllText(foreign, "not a segment");
+            File.WriteAllText(notes, "not a segment either");
+            try
+            {
+                var listed = SharedMemorySegment.List(prefix + "-*");
+                Assert.Equal(new[] { a.Name, b.Name }, listed.Select(s => s.Name).ToArray());
+                SharedMemorySegmentInfo info = listed[1];
+                Assert.Equal(20, info.Capacity);
+                Assert.Equal(3, info.Length);
+                Assert.Equal(SharedMemoryContentType.Text, info.ContentType);
+                Assert.Equal(1, info.Sequence);
+                Assert.Equal(Environment.ProcessId, info.LastWriterProcessId);
+                Assert.Equal(new[] { a.Name }, SharedMemorySegment.List(prefix + "-[a]").Select(s => s.Name).ToArray());
+                Assert.Equal(new[] { other.Name }, SharedMemorySegment.List(prefix + "?").Select(s => s.Name).ToArray());
+            }
+            finally
+            {
+                File.Delete(foreign);
+                File.Delete(notes);
+            }
+        }
+
+        [Fact]
+        public void TwoHandlesInOneProcessExcludeEachOther()
+        {
+            using var name = new TestName();
+            using SharedMemorySegment first = SharedMemorySegment.Create(name, 16);
+            using SharedMemorySegment second = SharedMemorySegment.Open(name);
+            using (first.Lock(TimeSpan.FromSeconds(5)))
+            {
+                var error = Assert.Throws<SharedMemoryException>(() => second.Lock(TimeSpan.FromMilliseconds(100)));
+                Assert.Equal(SharedMemoryErrorCode.LockTimeout, error.Code);
+                Assert.Equal(SharedMemoryErrorCode.LockTimeout, Assert.Throws<SharedMemoryException>(
+                    () => second.Write(new byte[1], 0, 1, SharedMemoryContentType.Bytes, TimeSpan.FromMilliseconds(100), CancellationToken.None)).Code);
+            }
+
+            using (second.Lock(TimeSpan.FromSeconds(5)))
+            {
+                Assert.True(second.IsLockHeld);
+                Assert.False(first.IsLockHeld);
+            }
+        }
+
+        [Fact]
+        public void TheLockIsReentrantSoAWriteWhileHoldingItDoesNotDeadlock()
+        {
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 16);
+            using (segment.Lock(TimeSpan.FromSeconds(5)))
+            using (segment.Lock(TimeSpan.FromSeconds(5)))
+            {
+                segment.WriteText("inside");
+                Assert.Equal("inside", segment.Read().GetText());
+            }
+
+            Assert.False(segment.IsLockHeld);
+        }
+
+        [Fact]
+        public void TheLockCanBeReleasedOnAnotherThread()
+        {
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 16);
+            using SharedMemorySegment other = SharedMemorySegment.Open(name);
+            Task.Run(() => segment.Lock(TimeSpan.FromSeconds(5))).Wait();
+            Assert.True(segment.IsLockHeld);
+            var thread = new Thread(() => segment.Unlock());
+            thread.Start();
+            thread.Join();
+            Assert.False(segment.IsLockHeld);
+            using (other.Lock(TimeSpan.FromSeconds(5)))
+            {
+                Assert.True(other.IsLockHeld);
+            }
+        }
+
+        [Fact]
+        public void UnlockingALockThatIsNotHeldFails()
+        {
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 16);
+            Assert.Equal(SharedMemoryErrorCode.NotLocked, Assert.Throws<SharedMemoryException>(() => segment.Unlock()).Code);
+        }
+
+        [Fact]
+        public void ALockWaitEndsWhenCancelled()
+        {
+            using var name = new TestName();
+            using SharedMemorySegment holder = SharedMemorySegment.Create(name, 16);
+            using SharedMemorySegment waiter = SharedMemorySegment.Open(name);
+            using (holder.Lock(TimeSpan.FromSeconds(5)))
+            {
+                using var cancel = new CancellationTokenSource();
+                Task wait = Task.Run(() => waiter.Lock(Timeout.InfiniteTimeSpan, cancel.Token));
+                Thread.Sleep(100);
+                Assert.False(wait.IsCompleted);
+                cancel.Cancel();
+                var error = Assert.ThrowsAny<OperationCanceledException>(() => wait.GetAwaiter().GetResult());
+                Assert.NotNull(error);
+            }
+        }
+
+        [Fact]
+        public void AChangeWaitEndsWhenCancelledOrTimedOut()
+        {
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 16);
+            var timeout = Assert.Throws<SharedMemoryException>(() => segment.WaitForChange(0, TimeSpan.FromMilliseconds(100), CancellationToken.None));
+            Assert.Equal(SharedMemoryErrorCode.WaitTimeout, timeout.Code);
+
+            using var cancel = new CancellationTokenSource();
+            Task<long> wait = Task.Run(() => segment.WaitForChange(0, Timeout.InfiniteTimeSpan, cancel.Token));
+            Thread.Sleep(100);
+            Assert.False(wait.IsCompleted);
+            cancel.Cancel();
+            Assert.ThrowsAny<OperationCanceledException>(() => wait.GetAwaiter().GetResult());
+        }
+
+        [Fact]
+        public void AWaitForAnAlreadyDifferentSequenceReturnsAtOnce()
+        {
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 16);
+            segment.WriteText("x");
+            Assert.Equal(1, segment.WaitForChange(0, TimeSpan.Zero, CancellationToken.None));
+        }
+
+        [Fact]
+        public void RemovingWakesAWaiterWithRemoved()
+        {
+            using var name = new TestName();
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 16);
+            Task<long> wait = Task.Run(() => segment.WaitForChange(0, TimeSpan.FromSeconds(60), CancellationToken.None));
+            Thread.Sleep(100);
+            SharedMemorySegment.Remove(name);
+            var error = Assert.Throws<SharedMemoryException>(() => wait.GetAwaiter().GetResult());
+            Assert.Equal(SharedMemoryErrorCode.Removed, error.Code);
+            Assert.Equal(SharedMemoryErrorCode.Removed, Assert.Throws<SharedMemoryException>(() => segment.Read()).Code);
+            Assert.Equal(SharedMemoryErrorCode.Removed, Assert.Throws<SharedMemoryException>(() => segment.WriteText("x")).Code);
+            Assert.Equal(SharedMemoryErrorCode.Removed, Assert.Throws<SharedMemoryException>(() => segment.Lock(TimeSpan.Zero)).Code);
+        }
+
+        [Fact]
+        public void DisposeReleasesAHeldLock()
+        {
+            using var name = new TestName();
+            SharedMemorySegment holder = SharedMemorySegment.Create(name, 16);
+            holder.Lock(TimeSpan.FromSeconds(5));
+            holder.Dispose();
+            using SharedMemorySegment other = SharedMemorySegment.Open(name);
+            using (other.Lock(TimeSpan.FromSeconds(5)))
+            {
+                Assert.True(other.IsLockHeld);
+            }
+
+            Assert.Throws<ObjectDisposedException>(() => holder.Read());
+        }
+
+        [Fact]
+        public void DisposingWhileOtherThreadsUseTheHandleEndsThemCleanly()
+        {
+            using var name = new TestName();
+            SharedMemorySegment segment = SharedMemorySegment.Create(name, 1 << 20);
+            segment.Write(new byte[1 << 20], SharedMemoryContentType.Bytes);
+            Task<long> waiter = Task.Run(() => segment.WaitForChange(segment.Sequence, TimeSpan.FromSeconds(60), CancellationToken.None));
+            Task reader = Task.Run(() =>
+            {
+                try
+                {
+                    while (true)
+                    {
+                        segment.Read();
+                        _ = segment.Length;
+                    }
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            });
+            Thread.Sleep(100);
+            segment.Dispose();
+            Assert.ThrowsAny<ObjectDisposedException>(() => waiter.GetAwaiter().GetResult());
+            Assert.True(reader.Wait(TimeSpan.FromSeconds(60)));
+        }
+
+        [Fact]
+        public void AFullStoreGivesOutOfSpaceAtCreate()
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                return;
+            }
+
+            string? mountPoint = SmallTmpfs.TryMount(1024 * 1024);
+            string? previous = Environment.GetEnvironmentVariable(SegmentStore.StoreEnvironmentVariable);
+            try
+            {
+                long request;
+                if (mountPoint is not null)
+                {
+                    Environment.SetEnvironmentVariable(SegmentStore.StoreEnvironmentVariable, mountPoint);
+                    using SharedMemorySegment filler = SharedMemorySegment.Create("filler", 700 * 1024);
+                    request = 700 * 1024;
+                }
+                else
+                {
+                    // No permission to mount: ask /dev/shm for more than it can ever hold.
+                    request = SharedMemorySegment.MaxCapacity;
+                }
+
+                var error = Assert.Throws<SharedMemoryException>(() => SharedMemorySegment.Create("does-not-fit", request));
+                Assert.Equal(SharedMemoryErrorCode.OutOfSpace, error.Code);
+                Assert.Equal("posix_fallocate", error.NativeFunction);
+                Assert.Contains("no room", error.Message);
+                Assert.False(SharedMemorySegment.Exists("does-not-fit"));
+                Assert.Empty(Directory.GetFiles(SegmentStore.For(SharedMemoryScope.User).Directory, ".*"));
+            }
+            finally
+            {
+                Environment.SetEnvironmentVariable(SegmentStore.StoreEnvironmentVariable, previous);
+                if (mountPoint is not null)
+                {
+                    SmallTmpfs.Unmount(mountPoint);
+                }
+            }
+        }
+
+        private sealed class RemoveOnDispose : IDisposable
+        {
+            public RemoveOnDispose(string name) => Name = name;
+
+            public string Name { get; }
+
+            public void Dispose() => SharedMemorySegment.Remove(Name);
+        }
+    }
+}
