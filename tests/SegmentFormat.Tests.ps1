@@ -151,6 +151,33 @@ Describe 'The segment format document (python3 reader)' -Skip:$NoPython {
         $read.text | Should -BeExactly 'for everyone'
     }
 
+    It 'sees the lock and its owner while another session holds it' {
+        $name = New-TestSegmentName 'format'
+        $script:Created.Add([pscustomobject]@{ Name = $name; Scope = 'User' })
+        Write-SharedMemory -Name $name -Value 'locked'
+        $path = Get-SegmentPath $name
+
+        $free = Invoke-Reader $path
+        $free.lock_free | Should -BeTrue
+        $free.lock_owner_pid | Should -Be 0
+
+        Lock-SharedMemory -Name $name
+        try {
+            $held = Invoke-Reader $path
+        }
+        finally {
+            Unlock-SharedMemory -Name $name
+        }
+        $held.status | Should -Be 'ok'
+        $held.text | Should -BeExactly 'locked'
+        $held.lock_free | Should -BeFalse
+        $held.lock_owner_pid | Should -Be $PID
+
+        $released = Invoke-Reader $path
+        $released.lock_free | Should -BeTrue
+        $released.lock_owner_pid | Should -Be 0
+    }
+
     It 'reports an interrupted write where the module does, and the next write repairs it as documented' {
         $name = New-TestSegmentName 'format'
         $script:Created.Add([pscustomobject]@{ Name = $name; Scope = 'User' })

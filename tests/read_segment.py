@@ -54,7 +54,9 @@ FIELDS = {
     "creator_pid": (72, "<I"),
     "lock_word": (76, "<I"),
     "lock_waiters": (80, "<I"),
+    "lock_owner_pid": (84, "<I"),
 }
+RESERVED_START = 88
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_CORRUPTED, EXIT_TORN = 0, 1, 3, 4, 5
 
@@ -123,6 +125,14 @@ def lock_is_free(fd):
             return False
         raise
     return True
+
+
+def probe_lock(fd):
+    """True when the lock is free; takes it for a moment to find out."""
+    if lock_is_free(fd):
+        unlock(fd)
+        return True
+    return False
 
 
 def unlock(fd):
@@ -218,7 +228,7 @@ def describe(path, repeat):
                 "global": bool(flags & 2),
                 "creator_pid": field(view, "creator_pid"),
                 "creation_time_ns": field(view, "creation_time_ns"),
-                "reserved_zero": bytes(view[84:HEADER_SIZE]) == bytes(HEADER_SIZE - 84),
+                "reserved_zero": bytes(view[RESERVED_START:HEADER_SIZE]) == bytes(HEADER_SIZE - RESERVED_START),
             })
             if repeat:
                 torn = 0
@@ -246,6 +256,8 @@ def describe(path, repeat):
                 "last_write_time_ns": field(view, "last_write_time_ns"),
                 "sha256": hashlib.sha256(payload).hexdigest(),
                 "retries": retries,
+                "lock_owner_pid": field(view, "lock_owner_pid"),
+                "lock_free": probe_lock(fd),
             })
             if ctype in (1, 3):
                 result["text"] = payload.decode("utf-8")
