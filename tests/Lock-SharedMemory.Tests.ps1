@@ -44,6 +44,13 @@ Describe 'Lock-SharedMemory' {
         Lock-SharedMemory $name { 1 + 1 } | Should -Be 2
     }
 
+    It 'takes -ScriptBlock as the first positional argument when the segment is piped' {
+        $name = New-TestSegmentName 'lock'
+        $segment = New-SharedMemory -Name $name -Size 64
+        $segment | Lock-SharedMemory { Test-LockHeld $name } | Should -BeTrue
+        Test-LockFree $name | Should -BeTrue
+    }
+
     It 'creates a missing segment of 64 KiB to lock it' {
         $name = New-TestSegmentName 'lock'
         Lock-SharedMemory $name { (Get-SharedMemory $name).Size } | Should -Be 64KB

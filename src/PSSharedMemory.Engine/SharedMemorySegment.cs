@@ -343,34 +343,43 @@ namespace PSSharedMemory.Engine
         {
             SegmentName.Validate(name);
             SegmentStore store = SegmentStore.For(scope);
+            SegmentMapping? mapping = null;
             try
             {
-                using SegmentMapping mapping = store.Open(name);
-                if (mapping.Length >= SegmentLayout.HeaderSize && *(ulong*)(mapping.Base + SegmentLayout.MagicOffset) == SegmentLayout.Magic)
+                try
+                {
+                    mapping = store.Open(name);
+                }
+                catch (NativeException e) when (e.ErrorCode == Libc.ENOENT)
+                {
+                    return false;
+                }
+                catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.Corrupted)
+                {
+                    // Not mappable as a segment; unlinking it is still the right thing.
+                }
+
+                // Unlink first: if this user may not remove the name, nothing else changes. Then mark the
+                // file that was open (not a segment created meanwhile under the same name) as removed.
+                if (!store.Unlink(name))
+                {
+                    return false;
+                }
+
+                if (mapping is not null && mapping.Length >= SegmentLayout.HeaderSize && *(ulong*)(mapping.Base + SegmentLayout.MagicOffset) == SegmentLayout.Magic)
                 {
                     MarkRemoved(mapping);
                 }
-            }
-            catch (NativeException e) when (e.ErrorCode == Libc.ENOENT)
-            {
-                return false;
-            }
-            catch (NativeException e)
-            {
-                throw Translate(e, name, store, 0);
-            }
-            catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.Corrupted)
-            {
-                // Not mappable as a segment; unlinking it is still the right thing.
-            }
 
-            try
-            {
-                return store.Unlink(name);
+                return true;
             }
             catch (NativeException e)
             {
                 throw Translate(e, name, store, 0);
+            }
+            finally
+            {
+                mapping?.Dispose();
             }
         }
 
@@ -1100,6 +1109,13 @@ namespace PSSharedMemory.Engine
             {
                 return new SharedMemoryException(SharedMemoryErrorCode.AlreadyExists, name,
                     $"A shared memory segment named '{name}' already exists. Open it by name, or remove it first with Remove-SharedMemory.",
+                    e.Function, errno, e);
+            }
+
+            if ((errno == Libc.EACCES || errno == Libc.EPERM) && e.Function == "unlink")
+            {
+                return new SharedMemoryException(SharedMemoryErrorCode.PermissionDenied, name,
+                    $"You may not remove segment '{name}' ({e.Function}, error {errno}): it belongs to another user. Ask its owner to remove it; it was left as it was.",
                     e.Function, errno, e);
             }
 

@@ -146,7 +146,22 @@ namespace PSSharedMemory.Engine
         private void EnsureDirectory(string name)
         {
             int mode = Scope == SharedMemoryScope.User ? 0x1C0 /* 0700 */ : 0x3FF /* 01777 */;
-            if (Libc.Mkdir(Directory, mode))
+            bool made;
+            try
+            {
+                made = Libc.Mkdir(Directory, mode);
+            }
+            catch (NativeException e)
+            {
+                string parent = System.IO.Path.GetDirectoryName(Directory) ?? Directory;
+                throw new SharedMemoryException(
+                    e.ErrorCode == Libc.EACCES || e.ErrorCode == Libc.EPERM ? SharedMemoryErrorCode.PermissionDenied : SharedMemoryErrorCode.NativeError,
+                    name,
+                    $"The segment store '{Directory}' could not be created (mkdir failed with error {e.ErrorCode}). Check that '{parent}' exists and is writable, or point {StoreEnvironmentVariable} at a directory that is.",
+                    e.Function, e.ErrorCode, e);
+            }
+
+            if (made)
             {
                 Libc.Chmod(Directory, mode);
             }

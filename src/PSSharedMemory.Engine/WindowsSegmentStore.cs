@@ -10,8 +10,8 @@ using PSSharedMemory.Engine.Native;
 namespace PSSharedMemory.Engine
 {
     /// <summary>
-    /// Windows. Segments are files in a per-user folder (%LOCALAPPDATA%\PSSharedMemory) or, in the global
-    /// scope, in %ProgramData%\PSSharedMemory, mapped with a file-backed mapping so that a segment outlives
+    /// Windows. Segments are files in a per-user folder (%LOCALAPPDATA%\PSSharedMemory\Segments) or, in the
+    /// global scope, in %ProgramData%\PSSharedMemory\Segments, mapped with a file-backed mapping so that a segment outlives
     /// the processes that use it, as on Linux. Change and unlock wake-ups use named semaphores in the
     /// Local\ namespace. Written with care but not run by this project's own test machines.
     /// </summary>
@@ -254,7 +254,16 @@ namespace PSSharedMemory.Engine
                 if (!_wakeObjects.TryGetValue((IntPtr)word, out Semaphore? semaphore))
                 {
                     string purpose = ((long)((byte*)word - _base)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    semaphore = new Semaphore(0, int.MaxValue, WindowsSegmentStore.KernelObjectName(_name, _scope, purpose));
+                    try
+                    {
+                        semaphore = new Semaphore(0, int.MaxValue, WindowsSegmentStore.KernelObjectName(_name, _scope, purpose));
+                    }
+                    catch (UnauthorizedAccessException) when (_scope == SharedMemoryScope.Global)
+                    {
+                        // Global\ objects may need SeCreateGlobalPrivilege; this session's namespace still
+                        // wakes waiters here, and waiters elsewhere fall back to their bounded wait slices.
+                        semaphore = new Semaphore(0, int.MaxValue, WindowsSegmentStore.KernelObjectName(_name, SharedMemoryScope.User, purpose));
+                    }
                     _wakeObjects[(IntPtr)word] = semaphore;
                 }
 

@@ -195,9 +195,65 @@ namespace PSSharedMemory.Engine.Tests
         }
 
         [Fact]
+        public void AUserWhoMayOpenButNotUnlinkAGlobalSegmentLeavesItWorking()
+        {
+            if (!CanRunAsNobody())
+            {
+                _output.WriteLine("Needs root and setpriv on Linux to run a process as another user; not run here.");
+                return;
+            }
+
+            using var name = new TestName();
+            try
+            {
+                using SharedMemorySegment segment = SharedMemorySegment.Create(name, 64, new SharedMemoryOptions { Scope = SharedMemoryScope.Global, Permissions = 0x1B6 /* 0666 */ });
+                segment.WriteText("still here");
+
+                // The global store is sticky: another user may open the file but not unlink it.
+                string output = RunAsNobody("remove-global", name.Value);
+                _output.WriteLine(output);
+                Assert.Equal("error PermissionDenied", output.Split('\n')[0].Trim());
+                Assert.Contains("owner", output);
+                Assert.False(segment.IsRemoved);
+                Assert.Equal("still here", segment.Read().GetText());
+                Assert.True(SharedMemorySegment.Exists(name, SharedMemoryScope.Global));
+            }
+            finally
+            {
+                SharedMemorySegment.Remove(name, SharedMemoryScope.Global);
+            }
+        }
+
+        private static bool CanRunAsNobody() =>
+            OperatingSystem.IsLinux() && Environment.UserName == "root" && System.IO.File.Exists("/usr/bin/setpriv");
+
+        private static string RunAsNobody(params string[] arguments)
+        {
+            string helper = System.IO.Path.Combine(AppContext.BaseDirectory, "PSSharedMemory.TestHelper.dll");
+            var info = new ProcessStartInfo("/usr/bin/setpriv")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            foreach (string argument in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", helper }.Concat(arguments))
+            {
+                info.ArgumentList.Add(argument);
+            }
+
+            info.Environment["DOTNET_CLI_HOME"] = "/tmp";
+            info.Environment["HOME"] = "/tmp";
+            using Process other = Process.Start(info)!;
+            Task<string> stderr = other.StandardError.ReadToEndAsync();
+            string stdout = other.StandardOutput.ReadToEnd();
+            Assert.True(other.WaitForExit(60_000));
+            return stdout + stderr.GetAwaiter().GetResult();
+        }
+
+        [Fact]
         public void SegmentsOfAnotherUserAreADifferentNamespace()
         {
-            if (!OperatingSystem.IsLinux() || Environment.UserName != "root" || !System.IO.File.Exists("/usr/bin/setpriv"))
+            if (!CanRunAsNobody())
             {
                 _output.WriteLine("Needs root and setpriv on Linux to run a process as another user; not run here.");
                 return;
@@ -207,32 +263,10 @@ namespace PSSharedMemory.Engine.Tests
             using SharedMemorySegment mine = SharedMemorySegment.Create(name, 64);
             mine.WriteText("root's");
 
-            string helper = System.IO.Path.Combine(AppContext.BaseDirectory, "PSSharedMemory.TestHelper.dll");
-            var info = new ProcessStartInfo("/usr/bin/setpriv")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (string argument in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", helper, "read", name.Value })
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            info.Environment["DOTNET_CLI_HOME"] = "/tmp";
-            info.Environment["HOME"] = "/tmp";
-            using Process other = Process.Start(info)!;
-            string stdout = other.StandardOutput.ReadToEnd();
-            string stderr = other.StandardError.ReadToEnd();
-            Assert.True(other.WaitForExit(60_000));
-            if (stderr.Contains("Permission denied", StringComparison.Ordinal) && stdout.Length == 0)
-            {
-                _output.WriteLine("The helper is not readable by user nobody here: " + stderr);
-                return;
-            }
-
-            _output.WriteLine(stdout + stderr);
-            Assert.Equal("error NotFound", stdout.Trim());
+            // As user nobody, the same name is looked up in nobody's own store, where it does not exist.
+            string output = RunAsNobody("read", name.Value);
+            _output.WriteLine(output);
+            Assert.Equal("error NotFound", output.Split('\n')[0].Trim());
         }
     }
 }

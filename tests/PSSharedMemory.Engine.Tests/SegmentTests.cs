@@ -433,6 +433,31 @@ namespace PSSharedMemory.Engine.Tests
         }
 
         [Fact]
+        public void AStoreWhoseParentIsMissingSaysSo()
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                return;
+            }
+
+            string? previous = Environment.GetEnvironmentVariable(SegmentStore.StoreEnvironmentVariable);
+            string missing = Path.Combine(Path.GetTempPath(), "pssm-missing-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                Environment.SetEnvironmentVariable(SegmentStore.StoreEnvironmentVariable, missing);
+                var error = Assert.Throws<SharedMemoryException>(() => SharedMemorySegment.Create("anything", 16));
+                Assert.NotEqual(SharedMemoryErrorCode.NotFound, error.Code);
+                Assert.Contains(missing, error.Message);
+                Assert.Contains(SegmentStore.StoreEnvironmentVariable, error.Message);
+                Assert.Equal("mkdir", error.NativeFunction);
+            }
+            finally
+            {
+                Environment.SetEnvironmentVariable(SegmentStore.StoreEnvironmentVariable, previous);
+            }
+        }
+
+        [Fact]
         public void AFullStoreGivesOutOfSpaceAtCreate()
         {
             if (!OperatingSystem.IsLinux())

@@ -45,6 +45,10 @@ internal static class Program
 
                 return 0;
 
+            case "remove-global":
+                Console.WriteLine("removed " + SharedMemorySegment.Remove(name, SharedMemoryScope.Global));
+                return 0;
+
             case "read":
                 using (SharedMemorySegment segment = SharedMemorySegment.Open(name))
                 {

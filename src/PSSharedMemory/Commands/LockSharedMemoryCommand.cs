@@ -13,7 +13,13 @@ namespace PSSharedMemory.Commands
     public sealed class LockSharedMemoryCommand : SegmentCommandBase
     {
         /// <summary>Run this while holding the lock, release it afterwards, and return the block's output.</summary>
-        [Parameter(Position = 1)]
+        /// <remarks>Positional after -Name, and first when the segment comes from the pipeline.</remarks>
+        [Parameter(
+            Position = 1,
+            ParameterSetName = NameSet)]
+        [Parameter(
+            Position = 0,
+            ParameterSetName = InputObjectSet)]
         public ScriptBlock? ScriptBlock { get; set; }
 
         /// <summary>How long to wait for the lock (default 30 s; -1 waits without limit).</summary>
