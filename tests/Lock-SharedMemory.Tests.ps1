@@ -1,12 +1,6 @@
 BeforeAll {
     . $PSScriptRoot/common.ps1
 
-    function Start-Runspace([string] $Script) {
-        $ps = [powershell]::Create()
-        $null = $ps.AddScript("`$ErrorActionPreference = 'Stop'; Import-Module '$script:ModuleManifest'; $Script")
-        [pscustomobject]@{ PowerShell = $ps; Async = $ps.BeginInvoke() }
-    }
-
     function Test-LockFree([string] $Name) {
         # True when another runspace (another handle) can take the lock within a few seconds.
         $ps = [powershell]::Create()

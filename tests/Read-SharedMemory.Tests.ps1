@@ -1,12 +1,5 @@
 BeforeAll {
     . $PSScriptRoot/common.ps1
-
-    function Start-Runspace([string] $Script) {
-        # A separate runspace of this process, with the module loaded by name.
-        $ps = [powershell]::Create()
-        $null = $ps.AddScript("`$ErrorActionPreference = 'Stop'; Import-Module '$script:ModuleManifest'; $Script")
-        [pscustomobject]@{ PowerShell = $ps; Async = $ps.BeginInvoke() }
-    }
 }
 
 Describe 'Read-SharedMemory' {

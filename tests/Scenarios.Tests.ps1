@@ -1,4 +1,4 @@
-# The seven scenarios of the module's brief, each between real separate pwsh processes where two are named.
+# The seven usage scenarios the module is built for, each between real separate pwsh processes where two are named.
 BeforeAll {
     . $PSScriptRoot/common.ps1
 }

@@ -35,6 +35,13 @@ function New-TestSegmentName([string] $Prefix = 'test') {
     '{0}-{1}' -f $Prefix, [guid]::NewGuid().ToString('N').Substring(0, 12)
 }
 
+function Start-Runspace([string] $Script) {
+    # Runs a script asynchronously in a separate runspace of this process, with the module imported.
+    $ps = [powershell]::Create()
+    $null = $ps.AddScript("`$ErrorActionPreference = 'Stop'; Import-Module '$script:ModuleManifest'; $Script")
+    [pscustomobject]@{ PowerShell = $ps; Async = $ps.BeginInvoke() }
+}
+
 function Invoke-ChildPwsh {
     <#
         Runs a script in a separate pwsh process with the built module imported, and returns its
