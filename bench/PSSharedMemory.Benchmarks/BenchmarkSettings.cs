@@ -1,5 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
+using BenchmarkDotNet.Reports;
+using Perfolizer.Metrology;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
@@ -19,7 +22,7 @@ namespace PSSharedMemory.Benchmarks
 
         public static bool Quick => Environment.GetEnvironmentVariable(QuickVariable) == "1";
 
-        public static IConfig CreateConfig(bool quick, string artifactsPath)
+        public static IConfig CreateConfig(bool quick, bool allowDebug, string artifactsPath)
         {
             Job job = quick
                 // Few, short iterations in this process: no generated project to build, no child process.
@@ -37,16 +40,21 @@ namespace PSSharedMemory.Benchmarks
                     .WithIterationTime(TimeInterval.FromMilliseconds(250))
                     .WithId("Full");
 
+            // A Debug build of the engine is not optimized; BenchmarkDotNet refuses it unless told (figures are then not meaningful).
+            ConfigOptions options = ConfigOptions.DisableLogFile | (allowDebug ? ConfigOptions.DisableOptimizationsValidator : ConfigOptions.Default);
             return ManualConfig.CreateEmpty()
                 .AddJob(job)
                 .AddDiagnoser(MemoryDiagnoser.Default)
                 .AddColumnProvider(DefaultColumnProviders.Instance)
                 .AddColumn(StatisticColumn.Median, StatisticColumn.P95)
                 .AddLogger(BenchmarkDotNet.Loggers.ConsoleLogger.Default)
-                .AddExporter(MarkdownExporter.GitHub, CsvExporter.Default)
+                .AddExporter(MarkdownExporter.GitHub)
+                // Plain numbers in fixed units, for Compare-Alternatives.ps1 to read back.
+                .AddExporter(new CsvExporter(CsvSeparator.Semicolon, new SummaryStyle(CultureInfo.InvariantCulture, printUnitsInHeader: true,
+                    sizeUnit: SizeUnit.B, timeUnit: TimeUnit.Nanosecond, printUnitsInContent: false)))
                 .AddAnalyser(BenchmarkDotNet.Analysers.EnvironmentAnalyser.Default)
                 .WithArtifactsPath(artifactsPath)
-                .WithOptions(ConfigOptions.DisableLogFile);
+                .WithOptions(options);
         }
     }
 }

@@ -8,7 +8,7 @@ namespace PSSharedMemory.Benchmarks
 {
     /// <summary>
     /// Usage:
-    ///   PSSharedMemory.Benchmarks [--quick] [--artifacts DIR] [BenchmarkDotNet options, e.g. --filter *Lock*]
+    ///   PSSharedMemory.Benchmarks [--quick] [--artifacts DIR] [--allow-debug] [BenchmarkDotNet options, e.g. --filter *Lock*]
     ///   PSSharedMemory.Benchmarks pingpong [--rounds N] [--warmup N] [--output results.json]
     /// </summary>
     public static class Program
@@ -40,6 +40,7 @@ namespace PSSharedMemory.Benchmarks
             }
 
             bool quick = false;
+            bool allowDebug = false;
             string artifacts = Path.Combine(Directory.GetCurrentDirectory(), "BenchmarkDotNet.Artifacts");
             var rest = new List<string>();
             for (int i = 0; i < args.Length; i++)
@@ -47,6 +48,10 @@ namespace PSSharedMemory.Benchmarks
                 if (args[i] == "--quick")
                 {
                     quick = true;
+                }
+                else if (args[i] == "--allow-debug")
+                {
+                    allowDebug = true;
                 }
                 else if (args[i] == "--artifacts")
                 {
@@ -67,7 +72,7 @@ namespace PSSharedMemory.Benchmarks
             // Child processes inherit it, so [ParamsSource] agrees with the host.
             Environment.SetEnvironmentVariable(BenchmarkSettings.QuickVariable, quick ? "1" : "0");
             var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly)
-                .Run(rest.ToArray(), BenchmarkSettings.CreateConfig(quick, artifacts));
+                .Run(rest.ToArray(), BenchmarkSettings.CreateConfig(quick, allowDebug, artifacts));
             foreach (var summary in summaries)
             {
                 if (summary.HasCriticalValidationErrors || summary.Reports.Length == 0)
