@@ -1,0 +1,99 @@
+using System;
+using System.Collections.ObjectModel;
+using System.Management.Automation;
+using PSSharedMemory.Engine;
+
+namespace PSSharedMemory.Commands
+{
+    /// <summary>
+    /// Lock-SharedMemory: takes the segment's cross-process lock, either around a script block (released
+    /// however the block ends) or until Unlock-SharedMemory, Remove-Module or the end of the process.
+    /// </summary>
+    [Cmdlet(VerbsCommon.Lock, "SharedMemory", DefaultParameterSetName = NameSet)]
+    [OutputType(typeof(PSObject), typeof(SharedMemoryInfo))]
+    public sealed class LockSharedMemoryCommand : SegmentCommandBase
+    {
+        /// <summary>Run this while holding the lock, release it afterwards, and return the block's output.</summary>
+        [Parameter(Position = 1)]
+        public ScriptBlock? ScriptBlock { get; set; }
+
+        /// <summary>How long to wait for the lock (default 30 s; -1 waits without limit).</summary>
+        [Parameter]
+        [TimeoutTransformation]
+        public TimeSpan Timeout { get; set; } = SharedMemorySegment.DefaultLockTimeout;
+
+        /// <summary>Without -ScriptBlock: return the segment object once the lock is held.</summary>
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        /// <inheritdoc />
+        protected override void ProcessRecord()
+        {
+            string name = SegmentName;
+            SharedMemoryScope scope = SegmentScope;
+            SharedMemorySegment segment;
+            IDisposable held;
+            try
+            {
+                segment = AcquireLock(name, scope, out held);
+            }
+            catch (Exception e) when (IsReportable(e))
+            {
+                WriteFailure(e, Target);
+                return;
+            }
+
+            if (ScriptBlock is null)
+            {
+                // Held by this runspace's handle until Unlock-SharedMemory.
+                if (PassThru)
+                {
+                    WriteObject(new SharedMemoryInfo(segment.GetInfo()));
+                }
+
+                return;
+            }
+
+            Collection<PSObject> output;
+            try
+            {
+                output = SessionState.InvokeCommand.InvokeScript(true, ScriptBlock, null);
+            }
+            finally
+            {
+                try
+                {
+                    held.Dispose();
+                }
+                catch (Exception e) when (e is SharedMemoryException || e is ObjectDisposedException)
+                {
+                    // The block removed the segment or closed the handle; the lock is gone with it.
+                }
+            }
+
+            WriteObject(output, enumerateCollection: true);
+        }
+
+        private SharedMemorySegment AcquireLock(string name, SharedMemoryScope scope, out IDisposable held)
+        {
+            for (int attempt = 0; ; attempt++)
+            {
+                SharedMemorySegment segment = SegmentCache.OpenOrCreate(name, scope, DefaultSize, out bool created);
+                if (created)
+                {
+                    WriteVerbose($"Created segment '{name}' ({scope}) of {segment.Capacity} bytes to lock it.");
+                }
+
+                try
+                {
+                    held = segment.Lock(Timeout, StopToken);
+                    return segment;
+                }
+                catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.Removed && attempt == 0)
+                {
+                    SegmentCache.Evict(segment);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using System;
+using System.Management.Automation;
+using PSSharedMemory.Engine;
+
+namespace PSSharedMemory.Commands
+{
+    /// <summary>New-SharedMemory: creates a segment of a fixed size and returns it.</summary>
+    [Cmdlet(VerbsCommon.New, "SharedMemory")]
+    [OutputType(typeof(SharedMemoryInfo))]
+    public sealed class NewSharedMemoryCommand : SharedMemoryCommandBase
+    {
+        private int? _permissions;
+
+        /// <summary>The new segment's name.</summary>
+        [Parameter(
+            Mandatory = true,
+            Position = 0,
+            ValueFromPipeline = true,
+            ValueFromPipelineByPropertyName = true)]
+        public string Name { get; set; } = string.Empty;
+
+        /// <summary>Payload capacity in bytes (64KB, 1MB...); fixed for the segment's life. Default 64 KiB.</summary>
+        [Parameter(
+            Position = 1,
+            ValueFromPipelineByPropertyName = true)]
+        public long Size { get; set; } = DefaultSize;
+
+        /// <summary>Unix permission bits as octal digits (600, 660); default 600 for User, 660 for Global. Ignored on Windows.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string Permission { get; set; } = string.Empty;
+
+        /// <inheritdoc />
+        protected override void BeginProcessing()
+        {
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Permission)))
+            {
+                string digits = Permission.StartsWith("0o", StringComparison.OrdinalIgnoreCase) ? Permission.Substring(2) : Permission;
+                int value = 0;
+                bool valid = digits.Length >= 1 && digits.Length <= 4;
+                foreach (char c in digits)
+                {
+                    valid &= c >= '0' && c <= '7';
+                    value = value * 8 + (c - '0');
+                }
+
+                if (!valid || value > 0x1FF)
+                {
+                    ThrowTerminatingError(ErrorHelper.InvalidPermission(Permission));
+                }
+
+                _permissions = value;
+            }
+        }
+
+        /// <inheritdoc />
+        protected override void ProcessRecord()
+        {
+            try
+            {
+                var options = new SharedMemoryOptions { Scope = Scope, Permissions = _permissions };
+                SharedMemorySegment segment = SegmentCache.Add(SharedMemorySegment.Create(Name, Size, options));
+                WriteObject(new SharedMemoryInfo(segment.GetInfo()));
+            }
+            catch (Exception e) when (IsReportable(e))
+            {
+                WriteFailure(e, Name);
+            }
+        }
+    }
+}

@@ -1,0 +1,204 @@
+using System;
+using System.Diagnostics;
+using System.Management.Automation;
+using System.Threading;
+using PSSharedMemory.Engine;
+
+namespace PSSharedMemory.Commands
+{
+    /// <summary>Read-SharedMemory: returns what the segment holds, now or after its next change (-Wait).</summary>
+    [Cmdlet(VerbsCommunications.Read, "SharedMemory", DefaultParameterSetName = NameSet)]
+    [OutputType(typeof(string), typeof(byte[]), typeof(PSObject))]
+    public sealed class ReadSharedMemoryCommand : SegmentCommandBase
+    {
+        private string? _outFilePath;
+
+        /// <summary>Block until the segment changes (or is created and written), then read it.</summary>
+        [Parameter]
+        public SwitchParameter Wait { get; set; }
+
+        /// <summary>With -Wait: how long to wait for the change (default: no limit). Otherwise: how long to wait for the lock when writers keep a reader from a clean copy (default 30 s).</summary>
+        [Parameter]
+        [TimeoutTransformation]
+        public TimeSpan? Timeout { get; set; }
+
+        /// <summary>Return the payload as one string, decoded as UTF-8, whatever was stored.</summary>
+        [Parameter]
+        public SwitchParameter AsText { get; set; }
+
+        /// <summary>Return the payload as one byte[], whatever was stored.</summary>
+        [Parameter]
+        public SwitchParameter AsByteArray { get; set; }
+
+        /// <summary>Save the payload bytes to this file instead of returning them.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string OutFile { get; set; } = string.Empty;
+
+        /// <inheritdoc />
+        protected override void BeginProcessing()
+        {
+            bool outFile = MyInvocation.BoundParameters.ContainsKey(nameof(OutFile));
+            int chosen = (AsText ? 1 : 0) + (AsByteArray ? 1 : 0) + (outFile ? 1 : 0);
+            if (chosen > 1)
+            {
+                ThrowTerminatingError(ErrorHelper.ConflictingOutput("-AsText, -AsByteArray and -OutFile"));
+            }
+
+            if (outFile)
+            {
+                _outFilePath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutFile);
+            }
+        }
+
+        /// <inheritdoc />
+        protected override void ProcessRecord()
+        {
+            string name = SegmentName;
+            SharedMemoryScope scope = SegmentScope;
+            try
+            {
+                if (Wait)
+                {
+                    SharedMemorySegment? changed = WaitForChange(name, scope);
+                    if (changed is not null)
+                    {
+                        Emit(changed);
+                    }
+
+                    return;
+                }
+
+                for (int attempt = 0; ; attempt++)
+                {
+                    SharedMemorySegment segment = SegmentCache.Open(name, scope);
+                    try
+                    {
+                        Emit(segment);
+                        return;
+                    }
+                    catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.Removed && attempt == 0)
+                    {
+                        // Removed, and perhaps created again, since we opened it: open the current one once.
+                        SegmentCache.Evict(segment);
+                    }
+                }
+            }
+            catch (Exception e) when (IsReportable(e))
+            {
+                WriteFailure(e, Target);
+            }
+        }
+
+        private void Emit(SharedMemorySegment segment)
+        {
+            if (_outFilePath is null && !AsByteArray && (AsText || segment.ContentType == SharedMemoryContentType.Text))
+            {
+                // Decodes straight from the mapping: no intermediate byte[].
+                string text = segment.ReadText(out SharedMemoryContentType type, out _);
+                if (AsText || type == SharedMemoryContentType.Text)
+                {
+                    WriteObject(text);
+                    return;
+                }
+            }
+
+            SharedMemoryContent content = segment.Read(Wait ? SharedMemorySegment.DefaultLockTimeout : Timeout ?? SharedMemorySegment.DefaultLockTimeout, StopToken);
+            if (_outFilePath is not null)
+            {
+                System.IO.File.WriteAllBytes(_outFilePath, content.Data);
+                return;
+            }
+
+            if (AsByteArray)
+            {
+                WriteObject(content.Data, enumerateCollection: false);
+                return;
+            }
+
+            switch (content.ContentType)
+            {
+                case SharedMemoryContentType.Text:
+                    WriteObject(content.GetText());
+                    break;
+                case SharedMemoryContentType.Bytes:
+                    WriteObject(content.Data, enumerateCollection: false);
+                    break;
+                case SharedMemoryContentType.CliXml:
+                    object[] objects;
+                    try
+                    {
+                        objects = Payload.FromCliXml(content.Data);
+                    }
+                    catch (Exception e) when (e is System.Xml.XmlException || e is InvalidOperationException || e is ArgumentException)
+                    {
+                        WriteError(ErrorHelper.InvalidCliXml(segment.Name, e, Target));
+                        return;
+                    }
+
+                    foreach (object item in objects)
+                    {
+                        WriteObject(item, enumerateCollection: true);
+                    }
+
+                    break;
+            }
+        }
+
+        private SharedMemorySegment? WaitForChange(string name, SharedMemoryScope scope)
+        {
+            TimeSpan timeout = Timeout ?? System.Threading.Timeout.InfiniteTimeSpan;
+            long started = Stopwatch.GetTimestamp();
+            SharedMemorySegment? segment = null;
+            long since = 0;
+            try
+            {
+                segment = SegmentCache.Open(name, scope);
+                since = segment.Sequence;
+            }
+            catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.NotFound)
+            {
+                // Not there yet: wait for a writer to create it; its first write is the change.
+                while (segment is null)
+                {
+                    if (StopToken.WaitHandle.WaitOne(50))
+                    {
+                        throw new OperationCanceledException(StopToken);
+                    }
+
+                    if (SharedMemorySegment.Exists(name, scope))
+                    {
+                        try
+                        {
+                            segment = SegmentCache.Open(name, scope);
+                            break;
+                        }
+                        catch (SharedMemoryException again) when (again.Code == SharedMemoryErrorCode.NotFound)
+                        {
+                        }
+                    }
+
+                    if (Remaining(timeout, started) == TimeSpan.Zero)
+                    {
+                        WriteError(ErrorHelper.CreationWaitTimeout(name, timeout, Target));
+                        return null;
+                    }
+                }
+            }
+
+            segment.WaitForChange(since, Remaining(timeout, started), StopToken);
+            return segment;
+        }
+
+        private static TimeSpan Remaining(TimeSpan timeout, long started)
+        {
+            if (timeout == System.Threading.Timeout.InfiniteTimeSpan)
+            {
+                return timeout;
+            }
+
+            TimeSpan left = timeout - TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - started) / (double)Stopwatch.Frequency);
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+using PSSharedMemory.Engine;
+
+namespace PSSharedMemory.Commands
+{
+    /// <summary>
+    /// What every cmdlet shares: -Scope, a cancellation token that Ctrl+C (StopProcessing) cancels, and
+    /// error reporting through <see cref="ErrorHelper"/>.
+    /// </summary>
+    public abstract class SharedMemoryCommandBase : PSCmdlet, IDisposable
+    {
+        /// <summary>The default payload capacity of a segment that New- or Write-SharedMemory creates: 64 KiB.</summary>
+        internal const long DefaultSize = 64 * 1024;
+
+        private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+
+        /// <summary>User: only this user's segments. Global: the machine-wide namespace.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public SharedMemoryScope Scope { get; set; } = SharedMemoryScope.User;
+
+        /// <summary>Cancelled when the pipeline stops (Ctrl+C).</summary>
+        protected CancellationToken StopToken => _stopping.Token;
+
+        /// <inheritdoc />
+        public void Dispose() => _stopping.Dispose();
+
+        /// <inheritdoc />
+        protected override void StopProcessing() => _stopping.Cancel();
+
+        /// <summary>Reports one failed item and lets the pipeline go on; a stop request stops instead.</summary>
+        protected void WriteFailure(Exception exception, object? target)
+        {
+            if (exception is OperationCanceledException && StopToken.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+
+            WriteError(ErrorHelper.FromException(exception, target));
+        }
+
+        /// <summary>True for the exceptions a cmdlet turns into an error record rather than a crash.</summary>
+        protected static bool IsReportable(Exception exception) =>
+            exception is SharedMemoryException
+            || exception is OperationCanceledException
+            || exception is System.IO.IOException
+            || exception is UnauthorizedAccessException
+            || exception is ObjectDisposedException;
+    }
+
+    /// <summary>Cmdlets that act on one segment, given by -Name or by a segment object (-InputObject) from the pipeline.</summary>
+    public abstract class SegmentCommandBase : SharedMemoryCommandBase
+    {
+        /// <summary>Parameter set: the segment by name (or by the Name property of a piped object).</summary>
+        protected const string NameSet = "Name";
+
+        /// <summary>Parameter set: a segment object from Get- or New-SharedMemory.</summary>
+        protected const string InputObjectSet = "InputObject";
+
+        /// <summary>The segment's name.</summary>
+        [Parameter(
+            Mandatory = true,
+            Position = 0,
+            ValueFromPipeline = true,
+            ValueFromPipelineByPropertyName = true,
+            ParameterSetName = NameSet)]
+        [ArgumentCompleter(typeof(SegmentNameCompleter))]
+        public string Name { get; set; } = string.Empty;
+
+        /// <summary>A segment object from Get- or New-SharedMemory.</summary>
+        [Parameter(
+            Mandatory = true,
+            ValueFromPipeline = true,
+            ParameterSetName = InputObjectSet)]
+        public SharedMemoryInfo? InputObject { get; set; }
+
+        /// <summary>The name of the segment this record is about.</summary>
+        protected string SegmentName => InputObject is null ? Name : InputObject.Name;
+
+        /// <summary>The scope of the segment this record is about.</summary>
+        protected SharedMemoryScope SegmentScope => InputObject is null ? Scope : InputObject.Scope;
+
+        /// <summary>What error records name as their target: the input as given.</summary>
+        protected object Target => (object?)InputObject ?? Name;
+    }
+}

@@ -1,0 +1,233 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.ObjectModel;
+using System.Management.Automation;
+using PSSharedMemory.Engine;
+
+namespace PSSharedMemory.Commands
+{
+    /// <summary>
+    /// Write-SharedMemory: replaces a segment's payload, creating the segment when none exists. Pipeline
+    /// input is gathered and written once, at the end.
+    /// </summary>
+    [Cmdlet(VerbsCommunications.Write, "SharedMemory", DefaultParameterSetName = ValueSet)]
+    [OutputType(typeof(SharedMemoryInfo))]
+    public sealed class WriteSharedMemoryCommand : SharedMemoryCommandBase
+    {
+        private const string ValueSet = "Value";
+        private const string PathSet = "Path";
+        private const string LiteralPathSet = "LiteralPath";
+
+        private bool _gather;
+        private string _gatherName = string.Empty;
+        private SharedMemoryScope _gatherScope;
+        private object? _first;
+        private List<object?>? _more;
+        private int _count;
+        private byte[]? _fileBytes;
+
+        /// <summary>The segment's name; a piped segment object binds through its Name property.</summary>
+        [Parameter(
+            Mandatory = true,
+            Position = 0,
+            ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(SegmentNameCompleter))]
+        public string Name { get; set; } = string.Empty;
+
+        /// <summary>What to store: a string (Text), a byte[] (Bytes) or any object (CliXml).</summary>
+        [Parameter(
+            Mandatory = true,
+            Position = 1,
+            ValueFromPipeline = true,
+            ParameterSetName = ValueSet)]
+        [AllowNull]
+        [AllowEmptyString]
+        [AllowEmptyCollection]
+        public object? Value { get; set; }
+
+        /// <summary>A file whose bytes to store; wildcards must match exactly one file.</summary>
+        [Parameter(
+            Mandatory = true,
+            ParameterSetName = PathSet)]
+        [ValidateNotNullOrEmpty]
+        [SupportsWildcards]
+        public string Path { get; set; } = string.Empty;
+
+        /// <summary>A file whose bytes to store, taken literally.</summary>
+        [Parameter(
+            Mandatory = true,
+            ParameterSetName = LiteralPathSet)]
+        [Alias("PSPath", "LP")]
+        [ValidateNotNullOrEmpty]
+        public string LiteralPath { get; set; } = string.Empty;
+
+        /// <summary>How many levels of contained objects CliXml keeps, as for Export-Clixml.</summary>
+        [Parameter(ParameterSetName = ValueSet)]
+        [ValidateRange(1, int.MaxValue)]
+        public int Depth { get; set; } = 2;
+
+        /// <summary>How long to wait for the lock when another session holds it (default 30 s).</summary>
+        [Parameter]
+        [TimeoutTransformation]
+        public TimeSpan Timeout { get; set; } = SharedMemorySegment.DefaultLockTimeout;
+
+        /// <summary>Return the segment object after the write.</summary>
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        /// <inheritdoc />
+        protected override void BeginProcessing()
+        {
+            // Gather the pipeline into one payload when it carries the value to one segment named here.
+            _gather = ParameterSetName == ValueSet
+                && !MyInvocation.BoundParameters.ContainsKey(nameof(Value))
+                && MyInvocation.BoundParameters.ContainsKey(nameof(Name));
+            _gatherName = Name;
+            _gatherScope = Scope;
+
+            if (ParameterSetName != ValueSet)
+            {
+                string? file = ResolveFile();
+                if (file is null)
+                {
+                    return;
+                }
+
+                try
+                {
+                    _fileBytes = System.IO.File.ReadAllBytes(file);
+                }
+                catch (Exception e) when (IsReportable(e))
+                {
+                    ThrowTerminatingError(ErrorHelper.FromException(e, file));
+                }
+            }
+        }
+
+        /// <inheritdoc />
+        protected override void ProcessRecord()
+        {
+            if (_gather)
+            {
+                if (_count++ == 0)
+                {
+                    _first = Value;
+                }
+                else
+                {
+                    (_more ??= new List<object?>()).Add(Value);
+                }
+
+                return;
+            }
+
+            if (ParameterSetName == ValueSet)
+            {
+                WriteValue(Name, Scope, Value);
+            }
+            else if (_fileBytes is not null)
+            {
+                WritePayload(Name, Scope, null, _fileBytes, SharedMemoryContentType.Bytes);
+            }
+        }
+
+        /// <inheritdoc />
+        protected override void EndProcessing()
+        {
+            if (!_gather || _count == 0)
+            {
+                return;
+            }
+
+            if (_count == 1)
+            {
+                WriteValue(_gatherName, _gatherScope, _first);
+                return;
+            }
+
+            var items = new object?[_count];
+            items[0] = _first;
+            _more!.CopyTo(items, 1);
+            Payload.FromItems(items, Depth, out byte[] bytes, out SharedMemoryContentType contentType);
+            WritePayload(_gatherName, _gatherScope, null, bytes, contentType);
+        }
+
+        private void WriteValue(string name, SharedMemoryScope scope, object? value)
+        {
+            Payload.FromValue(value, Depth, out string? text, out byte[]? bytes, out SharedMemoryContentType contentType);
+            WritePayload(name, scope, text, bytes, contentType);
+        }
+
+        private void WritePayload(string name, SharedMemoryScope scope, string? text, byte[]? bytes, SharedMemoryContentType contentType)
+        {
+            try
+            {
+                for (int attempt = 0; ; attempt++)
+                {
+                    if (!SegmentCache.TryGetUsable(name, scope, out SharedMemorySegment? segment))
+                    {
+                        long length = text is null ? bytes!.LongLength : Payload.Utf8.GetByteCount(text);
+                        segment = SegmentCache.OpenOrCreate(name, scope, Payload.AutoSize(length), out bool created);
+                        if (created)
+                        {
+                            WriteVerbose($"Created segment '{name}' ({scope}) of {segment.Capacity} bytes.");
+                        }
+                    }
+
+                    try
+                    {
+                        if (text is null)
+                        {
+                            segment!.Write(bytes!, 0, bytes!.Length, contentType, Timeout, StopToken);
+                        }
+                        else
+                        {
+                            segment!.WriteText(text, Timeout, StopToken);
+                        }
+
+                        if (PassThru)
+                        {
+                            WriteObject(new SharedMemoryInfo(segment.GetInfo()));
+                        }
+
+                        return;
+                    }
+                    catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.Removed && attempt == 0)
+                    {
+                        // Removed since we opened it: write to the current segment, or a new one, once.
+                        SegmentCache.Evict(segment!);
+                    }
+                }
+            }
+            catch (Exception e) when (IsReportable(e))
+            {
+                WriteFailure(e, name);
+            }
+        }
+
+        private string? ResolveFile()
+        {
+            if (ParameterSetName == LiteralPathSet)
+            {
+                return SessionState.Path.GetUnresolvedProviderPathFromPSPath(LiteralPath);
+            }
+
+            Collection<string> files;
+            try
+            {
+                files = SessionState.Path.GetResolvedProviderPathFromPSPath(Path, out _);
+            }
+            catch (ItemNotFoundException)
+            {
+                files = new Collection<string>();
+            }
+
+            if (files.Count != 1)
+            {
+                ThrowTerminatingError(ErrorHelper.PathNotSingleFile(Path, files.Count));
+            }
+
+            return files[0];
+        }
+    }
+}

@@ -1,0 +1,23 @@
+using System;
+using System.Management.Automation;
+
+namespace PSSharedMemory
+{
+    /// <summary>Releases open handles, and with them any lock they hold, on Remove-Module and at process exit.</summary>
+    public sealed class ModuleLifetime : IModuleAssemblyInitializer, IModuleAssemblyCleanup
+    {
+        private static int s_exitHooked;
+
+        /// <summary>Called by Import-Module.</summary>
+        public void OnImport()
+        {
+            if (System.Threading.Interlocked.Exchange(ref s_exitHooked, 1) == 0)
+            {
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => SegmentCache.ReleaseAll();
+            }
+        }
+
+        /// <summary>Called by Remove-Module: releases this runspace's handles; other runspaces keep theirs.</summary>
+        public void OnRemove(PSModuleInfo psModuleInfo) => SegmentCache.ReleaseCurrentRunspace();
+    }
+}

@@ -1,0 +1,77 @@
+using System;
+using System.Management.Automation;
+using System.Text;
+using PSSharedMemory.Engine;
+
+namespace PSSharedMemory
+{
+    /// <summary>Turns what Write-SharedMemory was given into one stored payload, and stored CliXml back into objects.</summary>
+    internal static class Payload
+    {
+        public static readonly UTF8Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
+
+        /// <summary>
+        /// The payload for one value: a string is Text, a byte[] is Bytes, anything else (null included) is CliXml.
+        /// </summary>
+        public static void FromValue(object? value, int depth, out string? text, out byte[]? bytes, out SharedMemoryContentType contentType)
+        {
+            object? unwrapped = Unwrap(value);
+            text = null;
+            bytes = null;
+            switch (unwrapped)
+            {
+                case string s:
+                    text = s;
+                    contentType = SharedMemoryContentType.Text;
+                    break;
+                case byte[] b:
+                    bytes = b;
+                    contentType = SharedMemoryContentType.Bytes;
+                    break;
+                default:
+                    bytes = ToCliXml(value, depth);
+                    contentType = SharedMemoryContentType.CliXml;
+                    break;
+            }
+        }
+
+        /// <summary>The payload for the items of a pipeline: a stream of bytes is Bytes, anything else a CliXml collection.</summary>
+        public static void FromItems(object?[] items, int depth, out byte[] bytes, out SharedMemoryContentType contentType)
+        {
+            var gathered = new byte[items.Length];
+            for (int i = 0; i < items.Length; i++)
+            {
+                if (Unwrap(items[i]) is byte b)
+                {
+                    gathered[i] = b;
+                    continue;
+                }
+
+                bytes = ToCliXml(items, depth);
+                contentType = SharedMemoryContentType.CliXml;
+                return;
+            }
+
+            bytes = gathered;
+            contentType = SharedMemoryContentType.Bytes;
+        }
+
+        /// <summary>The capacity Write-SharedMemory gives a segment it creates: the smallest power of two that holds the payload, at least 64 KiB.</summary>
+        public static long AutoSize(long payloadLength)
+        {
+            long size = 64 * 1024;
+            while (size < payloadLength && size < SharedMemorySegment.MaxCapacity)
+            {
+                size <<= 1;
+            }
+
+            return size;
+        }
+
+        public static byte[] ToCliXml(object? value, int depth) => Utf8.GetBytes(PSSerializer.Serialize(value, depth));
+
+        public static object[] FromCliXml(byte[] data) => PSSerializer.DeserializeAsList(Utf8.GetString(data));
+
+        private static object? Unwrap(object? value) => value is PSObject wrapped ? wrapped.BaseObject : value;
+    }
+}

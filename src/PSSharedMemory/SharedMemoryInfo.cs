@@ -1,0 +1,59 @@
+using System;
+using PSSharedMemory.Engine;
+
+namespace PSSharedMemory
+{
+    /// <summary>
+    /// A shared memory segment as the cmdlets show it: a snapshot of its header taken when the object was made.
+    /// Serialized copies (in jobs, runspaces or files) still bind to the cmdlets through <see cref="Name"/> and <see cref="Scope"/>.
+    /// </summary>
+    public sealed class SharedMemoryInfo
+    {
+        internal SharedMemoryInfo(SharedMemorySegmentInfo info)
+        {
+            Name = info.Name;
+            Scope = info.Scope;
+            Size = info.Capacity;
+            Length = info.Length;
+            ContentType = info.ContentType;
+            Version = info.Sequence;
+            LastWriterProcessId = info.LastWriterProcessId;
+            LastWriteTime = info.LastWriteTimeUtc.ToLocalTime();
+            CreationTime = info.CreationTimeUtc.ToLocalTime();
+            CreatorProcessId = info.CreatorProcessId;
+        }
+
+        /// <summary>The segment's name.</summary>
+        public string Name { get; }
+
+        /// <summary>User (only this user) or Global (machine-wide).</summary>
+        public SharedMemoryScope Scope { get; }
+
+        /// <summary>Payload capacity in bytes.</summary>
+        public long Size { get; }
+
+        /// <summary>Bytes of payload stored by the last write.</summary>
+        public long Length { get; }
+
+        /// <summary>What the payload holds: Empty, Text, Bytes or CliXml.</summary>
+        public SharedMemoryContentType ContentType { get; }
+
+        /// <summary>The number of completed writes.</summary>
+        public long Version { get; }
+
+        /// <summary>The process that wrote last, 0 before the first write.</summary>
+        public int LastWriterProcessId { get; }
+
+        /// <summary>When the last write completed (local time); the creation time before the first write.</summary>
+        public DateTime LastWriteTime { get; }
+
+        /// <summary>When the segment was created (local time).</summary>
+        public DateTime CreationTime { get; }
+
+        /// <summary>The process that created the segment.</summary>
+        public int CreatorProcessId { get; }
+
+        /// <summary>The name, so that the object converts to the string a -Name parameter wants.</summary>
+        public override string ToString() => Name;
+    }
+}
