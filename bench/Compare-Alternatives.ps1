@@ -4,15 +4,20 @@
     Times PSSharedMemory against the other ways PowerShell hands data from one place to another, in one run.
 
 .DESCRIPTION
-    For each case, every method runs in this process, one after the other: a warm-up, then N samples
-    timed with [System.Diagnostics.Stopwatch]; each sample runs the operation a few times in a loop and
-    divides. The table gives each method's median and its ratio to PSSharedMemory by name (above 1: slower
+    For each case, every method runs in this process: a warm-up, then N samples timed with
+    [System.Diagnostics.Stopwatch], taken round-robin over the methods; each sample runs the operation a
+    few times in a loop and divides. The table gives each method's median and its ratio to PSSharedMemory by name (above 1: slower
     than PSSharedMemory). The floors are measured the same way in the same run:
-      - two calls of a trivial compiled cmdlet (Get-Variable -Name PID -ValueOnly), the least any pair of
-        cmdlet calls (a write and a read) can cost;
+      - two calls of a trivial compiled cmdlet, Write-Output -InputObject $value to $null: one named
+        parameter bound, one object written, nothing else, the same per-call machinery (command lookup,
+        binding, pipeline) as Read-SharedMemory -Name; the least a pair of cmdlet calls can cost.
+        (Get-Variable -Name PID -ValueOnly is shown for reference: it matches the name against the
+        variables of every scope, so it is not trivial.)
       - two [Buffer]::BlockCopy calls between arrays that are already touched, the least moving the bytes
         into memory and back out can cost.
-    Cross-process cases run a second pwsh (CrossProcessPeer.ps1).
+    "Segment object" pipes the object from New-SharedMemory into Write-SharedMemory (Name binds by
+    property) and passes it to Read-SharedMemory -InputObject. Cross-process cases run a second pwsh
+    (CrossProcessPeer.ps1).
     Writes bench/results/<yyyy-MM-dd>.md with the machine description and the tables.
 
 .PARAMETER ModulePath
@@ -48,7 +53,15 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
 $ModulePath = (Resolve-Path -LiteralPath $ModulePath).Path
-if (-not $PwshPath) { $PwshPath = (Get-Process -Id $PID).Path }
+function Get-PwshPath {
+    # The pwsh running this script, whether installed or run as a .NET tool (dotnet pwsh, where the process is dotnet).
+    $name = if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
+    foreach ($candidate in @((Join-Path $PSHOME $name), (Join-Path $PSHOME "unix/$name"))) {
+        if (Test-Path -LiteralPath $candidate) { return $candidate }
+    }
+    return (Get-Command pwsh -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
+}
+if (-not $PwshPath) { $PwshPath = Get-PwshPath }
 if ($null -eq $ReportPath) {
     $ReportPath = Join-Path $PSScriptRoot ("results/{0:yyyy-MM-dd}.md" -f (Get-Date))
 }
@@ -85,22 +98,6 @@ function Get-Percentile([double[]] $Values, [double] $P) {
 
 $tickToMicroseconds = 1e6 / [Diagnostics.Stopwatch]::Frequency
 
-function Measure-Operation {
-    <#
-        Runs $Body (a scriptblock taking the loop count) Warmup times, then Samples times, and returns the
-        median time of one operation in microseconds.
-    #>
-    param([scriptblock] $Body, [int] $Inner, [int] $Samples, [int] $Warmup)
-    for ($w = 0; $w -lt $Warmup; $w++) { & $Body $Inner }
-    $times = [double[]]::new($Samples)
-    for ($s = 0; $s -lt $Samples; $s++) {
-        $t0 = [Diagnostics.Stopwatch]::GetTimestamp()
-        & $Body $Inner
-        $times[$s] = ([Diagnostics.Stopwatch]::GetTimestamp() - $t0) * $tickToMicroseconds / $Inner
-    }
-    return Get-Median $times
-}
-
 function Format-Time([double] $Microseconds) {
     if ($Microseconds -ge 10000) { return '{0:N1} ms' -f ($Microseconds / 1000) }
     if ($Microseconds -ge 1000) { return '{0:N2} ms' -f ($Microseconds / 1000) }
@@ -112,16 +109,34 @@ $results = [Collections.Generic.List[object]]::new()
 function Invoke-Case {
     <#
         Measures each method of one case and records the rows. Methods: ordered dictionary of
-        name -> @{ Body = {param($n) ...}; Kind = 'PSSharedMemory'|'Floor'|'Alternative'; Note = '' }.
+        name -> @{ Body = {param($n) ...}; Kind = 'PSSharedMemory'|'Floor'|'Alternative'|'Breakdown'; Note = '' }.
+        Each method is warmed up, then the samples go round-robin over the methods, so a burst of load
+        from elsewhere on the machine hits them all alike instead of one method's whole run.
+        A sample times Inner operations and divides; the result is the median sample, in microseconds.
     #>
     param([string] $Case, [System.Collections.Specialized.OrderedDictionary] $Methods, [int] $Inner, [int] $Samples, [int] $Warmup = 2)
     Write-Host "  $Case" -ForegroundColor Cyan
-    $rows = foreach ($method in $Methods.GetEnumerator()) {
-        $spec = $method.Value
-        $median = Measure-Operation -Body $spec.Body -Inner $Inner -Samples $Samples -Warmup $Warmup
-        Write-Host ("    {0,-52} {1,12}" -f $method.Key, (Format-Time $median))
+    $names = @($Methods.Keys)
+    $times = @{}
+    foreach ($name in $names) {
+        $times[$name] = [double[]]::new($Samples)
+        for ($w = 0; $w -lt $Warmup; $w++) { & $Methods[$name].Body $Inner }
+    }
+    for ($s = 0; $s -lt $Samples; $s++) {
+        foreach ($name in $names) {
+            $body = $Methods[$name].Body
+            $t0 = [Diagnostics.Stopwatch]::GetTimestamp()
+            & $body $Inner
+            $times[$name][$s] = ([Diagnostics.Stopwatch]::GetTimestamp() - $t0) * $tickToMicroseconds / $Inner
+        }
+    }
+
+    $rows = foreach ($name in $names) {
+        $spec = $Methods[$name]
+        $median = Get-Median $times[$name]
+        Write-Host ("    {0,-52} {1,12}" -f $name, (Format-Time $median))
         [pscustomobject]@{
-            Case = $Case; Method = $method.Key; Kind = $spec.Kind; MedianMicroseconds = $median
+            Case = $Case; Method = $name; Kind = $spec.Kind; MedianMicroseconds = $median
             Samples = $Samples; Inner = $Inner; Note = $spec['Note']
         }
     }
@@ -135,10 +150,10 @@ function Invoke-Case {
 
 # Sample counts: each sample is Inner operations; the median is over Samples.
 $plan = if ($Quick) {
-    @{ TinyInner = 200; TinySamples = 9; MidInner = 20; MidSamples = 7; BigInner = 1; BigSamples = 3; BigWarmup = 1; CrossRounds = 300 }
+    @{ TinyInner = 100; TinySamples = 11; TinyWarmup = 3; MidInner = 10; MidSamples = 9; BigInner = 1; BigSamples = 5; BigWarmup = 1; CrossRounds = 300 }
 }
 else {
-    @{ TinyInner = 1000; TinySamples = 21; MidInner = 50; MidSamples = 15; BigInner = 1; BigSamples = 9; BigWarmup = 2; CrossRounds = 2000 }
+    @{ TinyInner = 200; TinySamples = 31; TinyWarmup = 5; MidInner = 20; MidSamples = 21; BigInner = 1; BigSamples = 15; BigWarmup = 2; CrossRounds = 2000 }
 }
 
 Write-Host "PSSharedMemory $moduleVersion against the alternatives$(if ($Quick) { ' (quick)' }); files in $fileDir" -ForegroundColor Cyan
@@ -148,17 +163,20 @@ try {
     $seg100 = New-BenchSegment 'text100' 4KB
     $file100 = Join-Path $fileDir 'text100.txt'
     $methods = [ordered]@{
-        'Floor: Get-Variable -ValueOnly, twice'  = @{ Kind = 'Floor'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Get-Variable -Name PID -ValueOnly; $null = Get-Variable -Name PID -ValueOnly } } }
+        'Floor: Write-Output -InputObject, twice' = @{ Kind = 'Floor'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Write-Output -InputObject $text100; $null = Write-Output -InputObject $text100 } } }
+        'Get-Variable -Name PID -ValueOnly, twice' = @{ Kind = 'Reference'; Note = 'not trivial: matches the name against every scope''s variables'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Get-Variable -Name PID -ValueOnly; $null = Get-Variable -Name PID -ValueOnly } } }
         'PSSharedMemory by name'                 = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $seg100.Name -Value $text100; $null = Read-SharedMemory -Name $seg100.Name } } }
-        'PSSharedMemory segment object'          = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -InputObject $seg100 -Value $text100; $null = Read-SharedMemory -InputObject $seg100 } } }
+        'PSSharedMemory segment object'          = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $seg100 | Write-SharedMemory -Value $text100; $null = Read-SharedMemory -InputObject $seg100 } } }
         'Set-Content / Get-Content -Raw'         = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Set-Content -LiteralPath $file100 -Value $text100 -NoNewline; $null = Get-Content -LiteralPath $file100 -Raw } } }
         '[IO.File]::WriteAllText / ReadAllText'  = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { [IO.File]::WriteAllText($file100, $text100); $null = [IO.File]::ReadAllText($file100) } } }
         'Export-Clixml / Import-Clixml'          = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Export-Clixml -LiteralPath $file100 -InputObject $text100; $null = Import-Clixml -LiteralPath $file100 } } }
         'ConvertTo-Json / ConvertFrom-Json file' = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { ConvertTo-Json -InputObject $text100 | Set-Content -LiteralPath $file100; $null = Get-Content -LiteralPath $file100 -Raw | ConvertFrom-Json } } }
+        'Breakdown: Write-SharedMemory -Name alone' = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $seg100.Name -Value $text100 } } }
+        'Breakdown: Read-SharedMemory -Name alone'  = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Read-SharedMemory -Name $seg100.Name } } }
     }
     $check = Write-SharedMemory -Name $seg100.Name -Value $text100; $back = Read-SharedMemory -Name $seg100.Name
     if ($back -cne $text100) { throw "The 100-byte string did not come back intact: '$back'." }
-    Invoke-Case -Case '100-byte string' -Methods $methods -Inner $plan.TinyInner -Samples $plan.TinySamples
+    Invoke-Case -Case '100-byte string' -Methods $methods -Inner $plan.TinyInner -Samples $plan.TinySamples -Warmup $plan.TinyWarmup
 
     # ---------------------------------------------------------------- 64 KiB and 16 MiB of text
     $line = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore.' + "`n"
@@ -169,7 +187,7 @@ try {
         $fileText = Join-Path $fileDir "text$size.txt"
         $methods = [ordered]@{
             'PSSharedMemory by name'                 = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $segText.Name -Value $text; $null = Read-SharedMemory -Name $segText.Name } } }
-            'PSSharedMemory segment object'          = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -InputObject $segText -Value $text; $null = Read-SharedMemory -InputObject $segText } } }
+            'PSSharedMemory segment object'          = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $segText | Write-SharedMemory -Value $text; $null = Read-SharedMemory -InputObject $segText } } }
             'Set-Content / Get-Content -Raw'         = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Set-Content -LiteralPath $fileText -Value $text -NoNewline; $null = Get-Content -LiteralPath $fileText -Raw } } }
             '[IO.File]::WriteAllText / ReadAllText'  = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { [IO.File]::WriteAllText($fileText, $text); $null = [IO.File]::ReadAllText($fileText) } } }
             'Export-Clixml / Import-Clixml'          = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Export-Clixml -LiteralPath $fileText -InputObject $text; $null = Import-Clixml -LiteralPath $fileText } } }
@@ -196,15 +214,18 @@ try {
     $methods = [ordered]@{
         'Floor: [Buffer]::BlockCopy 16 MiB, twice' = @{ Kind = 'Floor'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { [Buffer]::BlockCopy($bytes, 0, $middle, 0, 16MB); [Buffer]::BlockCopy($middle, 0, $out, 0, 16MB) } } }
         'PSSharedMemory by name'                   = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $segBytes.Name -Value $bytes; $null = Read-SharedMemory -Name $segBytes.Name -AsByteArray } } }
-        'PSSharedMemory segment object'            = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -InputObject $segBytes -Value $bytes; $null = Read-SharedMemory -InputObject $segBytes -AsByteArray } } }
+        'PSSharedMemory segment object'            = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $segBytes | Write-SharedMemory -Value $bytes; $null = Read-SharedMemory -InputObject $segBytes -AsByteArray } } }
         '[IO.File]::WriteAllBytes / ReadAllBytes'  = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { [IO.File]::WriteAllBytes($fileBytes, $bytes); $null = [IO.File]::ReadAllBytes($fileBytes) } } }
         'Export-Clixml / Import-Clixml'            = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Export-Clixml -LiteralPath $fileBytes -InputObject $bytes; $null = Import-Clixml -LiteralPath $fileBytes } } }
+        'Breakdown: Write-SharedMemory -Name alone' = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $segBytes.Name -Value $bytes } } }
+        'Breakdown: Read-SharedMemory -AsByteArray alone' = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Read-SharedMemory -Name $segBytes.Name -AsByteArray } } }
+        'Breakdown: BlockCopy + new byte[16 MiB] + BlockCopy' = @{ Kind = 'Breakdown'; Note = 'the floor when the result must be a new array'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { [Buffer]::BlockCopy($bytes, 0, $middle, 0, 16MB); $fresh = [byte[]]::new(16MB); [Buffer]::BlockCopy($middle, 0, $fresh, 0, 16MB); $fresh = $null } } }
     }
     Write-SharedMemory -Name $segBytes.Name -Value $bytes
     $back = Read-SharedMemory -Name $segBytes.Name -AsByteArray
     if ($back -isnot [byte[]] -or -not [Linq.Enumerable]::SequenceEqual($back, $bytes)) { throw '16 MiB of bytes did not come back intact.' }
     $back = $null
-    Invoke-Case -Case '16 MiB of bytes' -Methods $methods -Inner $plan.BigInner -Samples ($plan.BigSamples + 2) -Warmup $plan.BigWarmup
+    Invoke-Case -Case '16 MiB of bytes' -Methods $methods -Inner $plan.BigInner -Samples $plan.BigSamples -Warmup $plan.BigWarmup
     $bytes = $middle = $out = $null
 
     # ---------------------------------------------------------------- 1000 PSCustomObjects
@@ -217,10 +238,15 @@ try {
     $fileJson = Join-Path $fileDir 'objects.json'
     $methods = [ordered]@{
         'PSSharedMemory by name'                 = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $segObjects.Name -Value $objects; $null = Read-SharedMemory -Name $segObjects.Name } } }
-        'PSSharedMemory segment object'          = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -InputObject $segObjects -Value $objects; $null = Read-SharedMemory -InputObject $segObjects } } }
-        'Export-Clixml / Import-Clixml'          = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Export-Clixml -LiteralPath $fileObjects -InputObject $objects; $null = Import-Clixml -LiteralPath $fileObjects } } }
+        'PSSharedMemory segment object'          = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $segObjects | Write-SharedMemory -Value $objects; $null = Read-SharedMemory -InputObject $segObjects } } }
+        'Export-Clixml / Import-Clixml'          = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $objects | Export-Clixml -LiteralPath $fileObjects; $null = Import-Clixml -LiteralPath $fileObjects } } }
         'ConvertTo-Json / ConvertFrom-Json file' = @{ Kind = 'Alternative'; Note = 'loses types: When comes back as a string or DateTime by guess, no Deserialized.* names'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { ConvertTo-Json -InputObject $objects | Set-Content -LiteralPath $fileJson; $null = Get-Content -LiteralPath $fileJson -Raw | ConvertFrom-Json } } }
+        'Breakdown: [PSSerializer]::Serialize (depth 2)'  = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = [Management.Automation.PSSerializer]::Serialize($objects, 2) } } }
+        'Breakdown: [PSSerializer]::DeserializeAsList'    = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = [Management.Automation.PSSerializer]::DeserializeAsList($objectsXml) } } }
+        'Breakdown: Write-SharedMemory -Name alone'       = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $segObjects.Name -Value $objects } } }
+        'Breakdown: Read-SharedMemory -Name alone'        = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Read-SharedMemory -Name $segObjects.Name } } }
     }
+    $objectsXml = [Management.Automation.PSSerializer]::Serialize($objects, 2)
 
     # Fidelity: the same properties, values and type names after the trip, for PSSharedMemory and for Clixml.
     function Test-Fidelity([object[]] $Back, [string] $Via) {
@@ -241,12 +267,12 @@ try {
                 $problems.Add("$Via object $k has type names $types")
             }
         }
-        return $problems
+        Write-Output -NoEnumerate $problems
     }
 
     Write-SharedMemory -Name $segObjects.Name -Value $objects
     $viaShm = @(Read-SharedMemory -Name $segObjects.Name)
-    Export-Clixml -LiteralPath $fileObjects -InputObject $objects
+    $objects | Export-Clixml -LiteralPath $fileObjects
     $viaClixml = @(Import-Clixml -LiteralPath $fileObjects)
     $fidelity = [ordered]@{
         PSSharedMemory = Test-Fidelity $viaShm 'PSSharedMemory'
@@ -256,7 +282,7 @@ try {
     foreach ($entry in $fidelity.GetEnumerator()) {
         if ($entry.Value.Count) { Write-Warning "Fidelity ($($entry.Key)): $($entry.Value -join '; ')" }
     }
-    Invoke-Case -Case '1000 PSCustomObjects (5 properties)' -Methods $methods -Inner 1 -Samples ($plan.BigSamples + 2) -Warmup $plan.BigWarmup
+    Invoke-Case -Case '1000 PSCustomObjects (5 properties)' -Methods $methods -Inner 1 -Samples $plan.BigSamples -Warmup $plan.BigWarmup
 
     # ---------------------------------------------------------------- Get-Process objects
     $processes = @(Get-Process | Select-Object -First 50)
@@ -266,8 +292,8 @@ try {
     $fileProcessJson = Join-Path $fileDir 'processes.json'
     $methods = [ordered]@{
         'PSSharedMemory by name'                 = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $segProcesses.Name -Value $processes; $null = Read-SharedMemory -Name $segProcesses.Name } } }
-        'PSSharedMemory segment object'          = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -InputObject $segProcesses -Value $processes; $null = Read-SharedMemory -InputObject $segProcesses } } }
-        'Export-Clixml / Import-Clixml'          = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Export-Clixml -LiteralPath $fileProcesses -InputObject $processes; $null = Import-Clixml -LiteralPath $fileProcesses } } }
+        'PSSharedMemory segment object'          = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $segProcesses | Write-SharedMemory -Value $processes; $null = Read-SharedMemory -InputObject $segProcesses } } }
+        'Export-Clixml / Import-Clixml'          = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $processes | Export-Clixml -LiteralPath $fileProcesses; $null = Import-Clixml -LiteralPath $fileProcesses } } }
         'ConvertTo-Json / ConvertFrom-Json file' = @{ Kind = 'Alternative'; Note = 'default -Depth 2, truncated'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { ConvertTo-Json -InputObject $processes -WarningAction SilentlyContinue | Set-Content -LiteralPath $fileProcessJson; $null = Get-Content -LiteralPath $fileProcessJson -Raw | ConvertFrom-Json } } }
     }
     Invoke-Case -Case $processCase -Methods $methods -Inner 1 -Samples $plan.BigSamples -Warmup $plan.BigWarmup
@@ -381,7 +407,7 @@ $comparison = $lines -join "`n"
 # Goals: each ratio is from the tables above.
 function Get-Row([string] $Case, [string] $Method) { $results | Where-Object { $_.Case -eq $Case -and $_.Method -eq $Method } | Select-Object -First 1 }
 $shm100 = Get-Row '100-byte string' 'PSSharedMemory by name'
-$floor100 = Get-Row '100-byte string' 'Floor: Get-Variable -ValueOnly, twice'
+$floor100 = Get-Row '100-byte string' 'Floor: Write-Output -InputObject, twice'
 $content100 = Get-Row '100-byte string' 'Set-Content / Get-Content -Raw'
 $shmBytes = Get-Row '16 MiB of bytes' 'PSSharedMemory by name'
 $floorBytes = Get-Row '16 MiB of bytes' 'Floor: [Buffer]::BlockCopy 16 MiB, twice'

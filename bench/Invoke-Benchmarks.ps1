@@ -45,9 +45,15 @@ $benchRoot = $PSScriptRoot
 $project = Join-Path $benchRoot 'PSSharedMemory.Benchmarks'
 $artifacts = Join-Path $benchRoot 'BenchmarkDotNet.Artifacts'
 $ModulePath = (Resolve-Path -LiteralPath $ModulePath).Path
-if (-not $PwshPath) {
-    $PwshPath = (Get-Process -Id $PID).Path
+function Get-PwshPath {
+    # The pwsh running this script, whether installed or run as a .NET tool (dotnet pwsh, where the process is dotnet).
+    $name = if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
+    foreach ($candidate in @((Join-Path $PSHOME $name), (Join-Path $PSHOME "unix/$name"))) {
+        if (Test-Path -LiteralPath $candidate) { return $candidate }
+    }
+    return (Get-Command pwsh -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
 }
+if (-not $PwshPath) { $PwshPath = Get-PwshPath }
 
 function Write-Step([string] $Message) {
     Write-Host "==> $Message" -ForegroundColor Cyan
@@ -76,7 +82,8 @@ if ($LASTEXITCODE -ne 0) { throw "The engine benchmarks failed (exit code $LASTE
 Write-Step 'Engine cross-process change notification (ping-pong between two processes)'
 $pingPongJson = Join-Path $engineResults 'pingpong.json'
 $rounds = if ($Quick) { 1000 } else { 5000 }
-$pingPongOutput = & dotnet run -c $Configuration --no-build --project $project -- pingpong --rounds $rounds --warmup 200 --output $pingPongJson
+$idle = if ($Quick) { 300 } else { 1000 }
+$pingPongOutput = & dotnet run -c $Configuration --no-build --project $project -- pingpong --rounds $rounds --warmup 200 --idle $idle --output $pingPongJson
 if ($LASTEXITCODE -ne 0) { throw "The ping-pong benchmark failed (exit code $LASTEXITCODE)." }
 $pingPongOutput | Write-Host
 Set-Content -LiteralPath (Join-Path $engineResults 'pingpong.md') -Value ($pingPongOutput | Where-Object { $_ })

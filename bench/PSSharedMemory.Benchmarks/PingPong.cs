@@ -22,9 +22,11 @@ namespace PSSharedMemory.Benchmarks
     /// </summary>
     internal static class PingPong
     {
+        private const int GapMilliseconds = 2;
+
         private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(10);
 
-        public static int Run(int rounds, int warmup, string? outputPath)
+        public static int Run(int rounds, int warmup, int gapped, string? outputPath)
         {
             string pingName = SegmentNames.Unique("ping");
             string pongName = SegmentNames.Unique("pong");
@@ -33,7 +35,7 @@ namespace PSSharedMemory.Benchmarks
             Process? child = null;
             try
             {
-                child = StartChild(pingName, pongName, rounds + warmup);
+                child = StartChild(pingName, pongName, rounds + warmup, gapped);
                 pong.WaitForChange(0, TimeSpan.FromSeconds(30), CancellationToken.None); // the child is ready
 
                 var payload = new byte[8];
@@ -55,7 +57,19 @@ namespace PSSharedMemory.Benchmarks
                     }
                 }
 
-                // The same exchange over the child's stdin/stdout.
+                // Idle waiter: the child writes every GapMilliseconds, so this process is asleep (and its CPU
+                // may be idle) when the write lands, as for a reader waiting for the next change.
+                var shmIdle = new List<double>(gapped);
+                long sequence = pong.Sequence;
+                long last = sequence + gapped;
+                while (sequence < last)
+                {
+                    sequence = pong.WaitForChange(sequence, StepTimeout, CancellationToken.None);
+                    long end = Stopwatch.GetTimestamp();
+                    shmIdle.Add(Microseconds(end - BinaryPrimitives.ReadInt64LittleEndian(pong.Read().Data)));
+                }
+
+                // The same exchanges over the child's stdin/stdout.
                 Stream toChild = child.StandardInput.BaseStream;
                 Stream fromChild = child.StandardOutput.BaseStream;
                 var reply = new byte[8];
@@ -77,6 +91,18 @@ namespace PSSharedMemory.Benchmarks
                     }
                 }
 
+                // Idle reader on the pipe: ask for the timed writes with a negative value.
+                BinaryPrimitives.WriteInt64LittleEndian(payload, -1);
+                toChild.Write(payload, 0, 8);
+                toChild.Flush();
+                var pipeIdle = new List<double>(gapped);
+                for (int i = 0; i < gapped; i++)
+                {
+                    fromChild.ReadExactly(reply, 0, 8);
+                    long end = Stopwatch.GetTimestamp();
+                    pipeIdle.Add(Microseconds(end - BinaryPrimitives.ReadInt64LittleEndian(reply)));
+                }
+
                 child.StandardInput.Close();
                 if (!child.WaitForExit(30_000))
                 {
@@ -89,23 +115,25 @@ namespace PSSharedMemory.Benchmarks
                     Summarize("shared memory: round trip", shmRoundTrip),
                     Summarize("anonymous pipe: write -> read, one way", pipeOneWay),
                     Summarize("anonymous pipe: round trip", pipeRoundTrip),
+                    Summarize($"shared memory: idle waiter, write every {GapMilliseconds} ms", shmIdle),
+                    Summarize($"anonymous pipe: idle reader, write every {GapMilliseconds} ms", pipeIdle),
                 };
 
                 Console.WriteLine();
-                Console.WriteLine($"Cross-process ping-pong, {rounds} rounds after {warmup} warm-up rounds, {Environment.ProcessorCount} CPUs");
+                Console.WriteLine($"Cross-process ping-pong, {rounds} rounds after {warmup} warm-up rounds; idle waiter, {gapped} writes {GapMilliseconds} ms apart; {Environment.ProcessorCount} CPUs");
                 Console.WriteLine($"| {"Measure",-48} | {"Median µs",10} | {"p99 µs",10} | {"Mean µs",10} | {"Ratio (median)",14} |");
                 Console.WriteLine($"|{new string('-', 50)}|{new string('-', 11)}:|{new string('-', 11)}:|{new string('-', 11)}:|{new string('-', 15)}:|");
                 foreach (var r in results)
                 {
-                    double baseline = r.Name.Contains("round trip") ? results[3].Median : results[2].Median;
+                    double baseline = r.Name.Contains("round trip") ? results[3].Median : r.Name.Contains("idle") ? results[5].Median : results[2].Median;
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"| {r.Name,-48} | {r.Median,10:0.0} | {r.P99,10:0.0} | {r.Mean,10:0.0} | {r.Median / baseline,14:0.00} |"));
                 }
 
-                Console.WriteLine("Ratio: median against the pipe's median of the same kind (pipe = 1.00).");
+                Console.WriteLine("Ratio: median against the pipe's median of the same kind (pipe = 1.00). One way: from just before the writer's call to the waiter's return.");
                 if (outputPath is not null)
                 {
-                    var document = new { Rounds = rounds, Warmup = warmup, Results = results };
+                    var document = new { Rounds = rounds, Warmup = warmup, IdleWrites = gapped, GapMilliseconds, Results = results };
                     File.WriteAllText(outputPath, JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
                 }
 
@@ -125,7 +153,7 @@ namespace PSSharedMemory.Benchmarks
         }
 
         /// <summary>The second process: answers every ping, then echoes over stdin/stdout until stdin closes.</summary>
-        public static int RunChild(string pingName, string pongName, int total)
+        public static int RunChild(string pingName, string pongName, int total, int gapped)
         {
             using SharedMemorySegment ping = SharedMemorySegment.Open(pingName);
             using SharedMemorySegment pong = SharedMemorySegment.Open(pongName);
@@ -135,6 +163,13 @@ namespace PSSharedMemory.Benchmarks
             for (int i = 0; i < total; i++)
             {
                 seen = ping.WaitForChange(seen, StepTimeout, CancellationToken.None);
+                BinaryPrimitives.WriteInt64LittleEndian(payload, Stopwatch.GetTimestamp());
+                pong.Write(payload, SharedMemoryContentType.Bytes);
+            }
+
+            for (int i = 0; i < gapped; i++)
+            {
+                Thread.Sleep(GapMilliseconds);
                 BinaryPrimitives.WriteInt64LittleEndian(payload, Stopwatch.GetTimestamp());
                 pong.Write(payload, SharedMemoryContentType.Bytes);
             }
@@ -153,13 +188,26 @@ namespace PSSharedMemory.Benchmarks
                     return 0;
                 }
 
+                if (BinaryPrimitives.ReadInt64LittleEndian(buffer) < 0)
+                {
+                    for (int i = 0; i < gapped; i++)
+                    {
+                        Thread.Sleep(GapMilliseconds);
+                        BinaryPrimitives.WriteInt64LittleEndian(buffer, Stopwatch.GetTimestamp());
+                        output.Write(buffer, 0, 8);
+                        output.Flush();
+                    }
+
+                    continue;
+                }
+
                 BinaryPrimitives.WriteInt64LittleEndian(buffer, Stopwatch.GetTimestamp());
                 output.Write(buffer, 0, 8);
                 output.Flush();
             }
         }
 
-        private static Process StartChild(string pingName, string pongName, int total)
+        private static Process StartChild(string pingName, string pongName, int total, int gapped)
         {
             string self = Environment.ProcessPath ?? throw new InvalidOperationException("The process path is unknown.");
             var info = new ProcessStartInfo(self)
@@ -175,7 +223,7 @@ namespace PSSharedMemory.Benchmarks
                 info.ArgumentList.Add(typeof(PingPong).Assembly.Location);
             }
 
-            foreach (string argument in new[] { "pingpong-child", pingName, pongName, total.ToString(CultureInfo.InvariantCulture) })
+            foreach (string argument in new[] { "pingpong-child", pingName, pongName, total.ToString(CultureInfo.InvariantCulture), gapped.ToString(CultureInfo.InvariantCulture) })
             {
                 info.ArgumentList.Add(argument);
             }

@@ -9,7 +9,7 @@ namespace PSSharedMemory.Benchmarks
     /// <summary>
     /// Usage:
     ///   PSSharedMemory.Benchmarks [--quick] [--artifacts DIR] [--allow-debug] [BenchmarkDotNet options, e.g. --filter *Lock*]
-    ///   PSSharedMemory.Benchmarks pingpong [--rounds N] [--warmup N] [--output results.json]
+    ///   PSSharedMemory.Benchmarks pingpong [--rounds N] [--warmup N] [--idle N] [--output results.json]
     /// </summary>
     public static class Program
     {
@@ -17,13 +17,14 @@ namespace PSSharedMemory.Benchmarks
         {
             if (args.Length > 0 && args[0] == "pingpong-child")
             {
-                return PingPong.RunChild(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
+                return PingPong.RunChild(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
             }
 
             if (args.Length > 0 && args[0] == "pingpong")
             {
                 int rounds = 2000;
                 int warmup = 200;
+                int idle = 500;
                 string? output = null;
                 for (int i = 1; i < args.Length; i++)
                 {
@@ -31,12 +32,13 @@ namespace PSSharedMemory.Benchmarks
                     {
                         case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                         case "--warmup": warmup = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                        case "--idle": idle = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                         case "--output": output = args[++i]; break;
                         default: throw new ArgumentException($"Unknown pingpong option '{args[i]}'.");
                     }
                 }
 
-                return PingPong.Run(rounds, warmup, output);
+                return PingPong.Run(rounds, warmup, idle, output);
             }
 
             bool quick = false;
