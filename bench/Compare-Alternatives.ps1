@@ -46,7 +46,7 @@ param(
 
     [string] $EngineResultsPath = '',
 
-    [string] $ReportPath = $null
+    [string] $ReportPath
 )
 
 $ErrorActionPreference = 'Stop'
@@ -62,7 +62,7 @@ function Get-PwshPath {
     return (Get-Command pwsh -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
 }
 if (-not $PwshPath) { $PwshPath = Get-PwshPath }
-if ($null -eq $ReportPath) {
+if (-not $PSBoundParameters.ContainsKey('ReportPath')) {
     $ReportPath = Join-Path $PSScriptRoot ("results/{0:yyyy-MM-dd}.md" -f (Get-Date))
 }
 
@@ -105,13 +105,15 @@ function Format-Time([double] $Microseconds) {
 }
 
 $results = [Collections.Generic.List[object]]::new()
+$shuffle = [Random]::new(12345)
 
 function Invoke-Case {
     <#
         Measures each method of one case and records the rows. Methods: ordered dictionary of
         name -> @{ Body = {param($n) ...}; Kind = 'PSSharedMemory'|'Floor'|'Alternative'|'Breakdown'; Note = '' }.
-        Each method is warmed up, then the samples go round-robin over the methods, so a burst of load
-        from elsewhere on the machine hits them all alike instead of one method's whole run.
+        Each method is warmed up, then the samples go round-robin over the methods in a shuffled order,
+        so a burst of load from elsewhere on the machine hits them all alike instead of one method's
+        whole run. A full garbage collection (not timed) precedes every sample.
         A sample times Inner operations and divides; the result is the median sample, in microseconds.
     #>
     param([string] $Case, [System.Collections.Specialized.OrderedDictionary] $Methods, [int] $Inner, [int] $Samples, [int] $Warmup = 2)
@@ -123,8 +125,11 @@ function Invoke-Case {
         for ($w = 0; $w -lt $Warmup; $w++) { & $Methods[$name].Body $Inner }
     }
     for ($s = 0; $s -lt $Samples; $s++) {
-        foreach ($name in $names) {
+        # A new order each round, and no garbage left by the method before: each pays only for its own.
+        foreach ($name in ($names | Sort-Object { $shuffle.Next() })) {
             $body = $Methods[$name].Body
+            [GC]::Collect()
+            [GC]::WaitForPendingFinalizers()
             $t0 = [Diagnostics.Stopwatch]::GetTimestamp()
             & $body $Inner
             $times[$name][$s] = ([Diagnostics.Stopwatch]::GetTimestamp() - $t0) * $tickToMicroseconds / $Inner
@@ -295,6 +300,7 @@ try {
         'PSSharedMemory segment object'          = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $segProcesses | Write-SharedMemory -Value $processes; $null = Read-SharedMemory -InputObject $segProcesses } } }
         'Export-Clixml / Import-Clixml'          = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $processes | Export-Clixml -LiteralPath $fileProcesses; $null = Import-Clixml -LiteralPath $fileProcesses } } }
         'ConvertTo-Json / ConvertFrom-Json file' = @{ Kind = 'Alternative'; Note = 'default -Depth 2, truncated'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { ConvertTo-Json -InputObject $processes -WarningAction SilentlyContinue | Set-Content -LiteralPath $fileProcessJson; $null = Get-Content -LiteralPath $fileProcessJson -Raw | ConvertFrom-Json } } }
+        'Breakdown: [PSSerializer]::Serialize (depth 2)' = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = [Management.Automation.PSSerializer]::Serialize($processes, 2) } } }
     }
     Invoke-Case -Case $processCase -Methods $methods -Inner 1 -Samples $plan.BigSamples -Warmup $plan.BigWarmup
     $processPayload = (Get-SharedMemory -Name $segProcesses.Name).Length
@@ -303,7 +309,6 @@ try {
     Write-Host '  Cross-process: write in one pwsh, the wait returns in another' -ForegroundColor Cyan
     $peer = Join-Path $PSScriptRoot 'CrossProcessPeer.ps1'
     $rounds = $plan.CrossRounds
-    $toMicroseconds = { param([string] $stamp) ([Diagnostics.Stopwatch]::GetTimestamp() - [long]$stamp) * $tickToMicroseconds }
 
     # PSSharedMemory: the peer writes every 2 ms; this process waits in Read-SharedMemory -Wait.
     $segCross = New-BenchSegment 'cross' 4KB
@@ -313,9 +318,10 @@ try {
     $timeout = 30
     while ($shmLatency.Count -lt $rounds) {
         $value = Read-SharedMemory -Name $segCross.Name -Wait -Timeout $timeout -ErrorAction SilentlyContinue -ErrorVariable waitError
+        $now = [Diagnostics.Stopwatch]::GetTimestamp()
         if ($waitError) { break }
         $timeout = 5
-        if ($value -match '^\d+$') { $shmLatency.Add((& $toMicroseconds $value)) }
+        if ($value -match '^\d+$') { $shmLatency.Add(($now - [long]$value) * $tickToMicroseconds) }
     }
     $null = $child.WaitForExit(30000)
     if ($shmLatency.Count -lt $rounds * 0.9) { Write-Warning "Only $($shmLatency.Count) of $rounds cross-process writes were seen." }
@@ -335,8 +341,11 @@ try {
             $writer = [IO.StreamWriter]::new($server)
             $writer.AutoFlush = $true
             if ($mode -eq 'PipeOneWay') {
-                while ($null -ne ($line = $reader.ReadLine()) -and $line -ne 'end') {
-                    if ($line -match '^\d+$') { $pipeOneWay.Add((& $toMicroseconds $line)) }
+                while ($true) {
+                    $line = $reader.ReadLine()
+                    $now = [Diagnostics.Stopwatch]::GetTimestamp()
+                    if ($null -eq $line -or $line -eq 'end') { break }
+                    if ($line -match '^\d+$') { $pipeOneWay.Add(($now - [long]$line) * $tickToMicroseconds) }
                 }
             }
             else {
@@ -374,10 +383,11 @@ finally {
 function Format-Ratio([double] $Ratio) { if ($Ratio -ge 10) { '{0:N0}×' -f $Ratio } else { '{0:N2}×' -f $Ratio } }
 
 $lines = [Collections.Generic.List[string]]::new()
-foreach ($group in $results | Group-Object Case) {
+foreach ($caseName in @($results | ForEach-Object Case | Select-Object -Unique)) {
+    $group = @{ Name = $caseName; Group = @($results | Where-Object Case -EQ $caseName) }
     $lines.Add('')
     $first = $group.Group[0]
-    $lines.Add("#### $($group.Name)  (median of $($first.Samples) samples; ratio = method / PSSharedMemory by name)")
+    $lines.Add("#### $($group.Name)  (median of $($first.Samples) samples of $($first.Inner) operation(s); ratio = method / PSSharedMemory by name)")
     $lines.Add('')
     $lines.Add('| Method | Median | Ratio |')
     $lines.Add('|---|---:|---:|')
