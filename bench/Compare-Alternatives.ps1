@@ -33,7 +33,8 @@
     The BenchmarkDotNet results directory of the same run; its tables are added to the report.
 
 .PARAMETER ReportPath
-    Where to write the Markdown report; bench/results/<yyyy-MM-dd>.md by default. '' writes none.
+    Where to write the Markdown report; bench/results/<yyyy-MM-dd>.md by default (<yyyy-MM-dd>-quick.md
+    with -Quick). '' writes none.
 #>
 [CmdletBinding()]
 param(
@@ -63,7 +64,8 @@ function Get-PwshPath {
 }
 if (-not $PwshPath) { $PwshPath = Get-PwshPath }
 if (-not $PSBoundParameters.ContainsKey('ReportPath')) {
-    $ReportPath = Join-Path $PSScriptRoot ("results/{0:yyyy-MM-dd}.md" -f (Get-Date))
+    # A quick run does not replace the day's full record.
+    $ReportPath = Join-Path $PSScriptRoot ("results/{0:yyyy-MM-dd}{1}.md" -f (Get-Date), $(if ($Quick) { '-quick' } else { '' }))
 }
 
 Import-Module (Join-Path $ModulePath 'PSSharedMemory.psd1') -Force
