@@ -1,0 +1,97 @@
+#Requires -Version 7.2
+<#
+.SYNOPSIS
+    Runs the PSSharedMemory benchmarks: the engine (BenchmarkDotNet and the cross-process ping-pong),
+    then the PowerShell comparison with other ways of handing data over (Compare-Alternatives.ps1).
+
+.DESCRIPTION
+    Every figure is a median from this one run, reported with its ratio to a baseline measured in the
+    same run; on a shared machine absolute times move from run to run, ratios much less.
+    Writes bench/results/<yyyy-MM-dd>.md (machine, the comparison tables, the engine tables).
+
+.PARAMETER ModulePath
+    The staged module directory (output/PSSharedMemory/<version>), as build.ps1 -Task Bench passes it.
+
+.PARAMETER PwshPath
+    The pwsh executable that runs Compare-Alternatives.ps1 and its second processes.
+
+.PARAMETER Configuration
+    Release (default) or Debug for the engine benchmarks. Debug figures are not meaningful.
+
+.PARAMETER Quick
+    Short runs everywhere: under three minutes on two cores.
+
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -Task Bench -Quick
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory)]
+    [string] $ModulePath,
+
+    [string] $PwshPath = '',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    [switch] $Quick
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$started = [Diagnostics.Stopwatch]::StartNew()
+$benchRoot = $PSScriptRoot
+$project = Join-Path $benchRoot 'PSSharedMemory.Benchmarks'
+$artifacts = Join-Path $benchRoot 'BenchmarkDotNet.Artifacts'
+$ModulePath = (Resolve-Path -LiteralPath $ModulePath).Path
+function Get-PwshPath {
+    # The pwsh running this script, whether installed or run as a .NET tool (dotnet pwsh, where the process is dotnet).
+    $name = if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
+    foreach ($candidate in @((Join-Path $PSHOME $name), (Join-Path $PSHOME "unix/$name"))) {
+        if (Test-Path -LiteralPath $candidate) { return $candidate }
+    }
+    return (Get-Command pwsh -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
+}
+if (-not $PwshPath) { $PwshPath = Get-PwshPath }
+
+function Write-Step([string] $Message) {
+    Write-Host "==> $Message" -ForegroundColor Cyan
+}
+
+# Old reports would be mistaken for this run's.
+$engineResults = Join-Path $artifacts 'results'
+if (Test-Path -LiteralPath $engineResults) { Remove-Item -LiteralPath $engineResults -Recurse -Force }
+$null = New-Item -ItemType Directory -Path $engineResults -Force
+
+Write-Step "Building the engine benchmarks ($Configuration)"
+& dotnet build $project -c $Configuration --nologo -v quiet
+if ($LASTEXITCODE -ne 0) { throw "Building $project failed." }
+
+$benchArgs = @('--artifacts', $artifacts)
+if ($Quick) { $benchArgs += '--quick' }
+if ($Configuration -eq 'Debug') {
+    Write-Warning 'Debug build: the engine is not optimized, so its figures say little.'
+    $benchArgs += '--allow-debug'
+}
+
+Write-Step "Engine benchmarks (BenchmarkDotNet$(if ($Quick) { ', quick job' }))"
+& dotnet run -c $Configuration --no-build --project $project -- @benchArgs
+if ($LASTEXITCODE -ne 0) { throw "The engine benchmarks failed (exit code $LASTEXITCODE)." }
+
+Write-Step 'Engine cross-process change notification (ping-pong between two processes)'
+$pingPongJson = Join-Path $engineResults 'pingpong.json'
+$rounds = if ($Quick) { 1000 } else { 5000 }
+$idle = if ($Quick) { 300 } else { 1000 }
+$pingPongOutput = & dotnet run -c $Configuration --no-build --project $project -- pingpong --rounds $rounds --warmup 200 --idle $idle --output $pingPongJson
+if ($LASTEXITCODE -ne 0) { throw "The ping-pong benchmark failed (exit code $LASTEXITCODE)." }
+$pingPongOutput | Write-Host
+Set-Content -LiteralPath (Join-Path $engineResults 'pingpong.md') -Value ($pingPongOutput | Where-Object { $_ })
+
+Write-Step 'PowerShell comparison (fresh pwsh)'
+& $PwshPath -NoProfile -NonInteractive -File (Join-Path $benchRoot 'Compare-Alternatives.ps1') `
+    -ModulePath $ModulePath -PwshPath $PwshPath -Quick:$Quick -EngineResultsPath $engineResults
+if ($LASTEXITCODE -ne 0) { throw "Compare-Alternatives.ps1 failed (exit code $LASTEXITCODE)." }
+
+$started.Stop()
+Write-Host ("Benchmarks finished in {0:mm\:ss} (wall time{1})." -f $started.Elapsed, $(if ($Quick) { ', -Quick' } else { '' }))

@@ -1,0 +1,44 @@
+using BenchmarkDotNet.Attributes;
+using PSSharedMemory.Engine;
+
+namespace PSSharedMemory.Benchmarks
+{
+    /// <summary>
+    /// Reading a 64-byte payload by name: opening, reading and closing each time (cold: open, fstat, mmap,
+    /// a page fault on the header, munmap, close) against a read through a handle kept open (cached).
+    /// </summary>
+    [MemoryDiagnoser]
+    public class OpenBenchmarks
+    {
+        private SharedMemorySegment? _cached;
+        private string _name = string.Empty;
+
+        [GlobalSetup]
+        public void Setup()
+        {
+            _name = SegmentNames.Unique("open");
+            _cached = SegmentNames.CreateTouched(_name, 64);
+            _cached.Write(new byte[64], SharedMemoryContentType.Bytes);
+        }
+
+        [GlobalCleanup]
+        public void Cleanup()
+        {
+            _cached?.Dispose();
+            SharedMemorySegment.Remove(_name);
+        }
+
+        [Benchmark(Baseline = true, Description = "Read (cached handle)")]
+        public byte[] CachedRead() => _cached!.Read().Data;
+
+        [Benchmark(Description = "Open+Read+Dispose (cold)")]
+        public byte[] ColdRead()
+        {
+            using SharedMemorySegment segment = SharedMemorySegment.Open(_name);
+            return segment.Read().Data;
+        }
+
+        [Benchmark(Description = "Exists (one stat)")]
+        public bool Exists() => SharedMemorySegment.Exists(_name);
+    }
+}
