@@ -428,12 +428,20 @@ namespace PSSharedMemory.Engine
 
         /// <summary>Writes a string as UTF-8 text, encoding it straight into the segment.</summary>
         public long WriteText(string text, TimeSpan lockTimeout, CancellationToken cancellationToken)
+            => WriteText(text, SharedMemoryContentType.Text, lockTimeout, cancellationToken);
+
+        /// <summary>
+        /// Writes a string encoded as UTF-8 straight into the segment, labelled with <paramref name="contentType"/>
+        /// (Text, or CliXml for serialized objects).
+        /// </summary>
+        public long WriteText(string text, SharedMemoryContentType contentType, TimeSpan lockTimeout, CancellationToken cancellationToken)
         {
             if (text is null)
             {
                 throw new ArgumentNullException(nameof(text));
             }
 
+            CheckContentType(contentType);
 
             // Worst case is 3 bytes per UTF-16 unit; count exactly only when that might not fit.
             long bound = (long)text.Length * 3;
@@ -445,7 +453,7 @@ namespace PSSharedMemory.Engine
             fixed (char* chars = text)
             {
                 var encoder = new EncodeFrom { Chars = chars, Count = text.Length };
-                return WriteCore(SharedMemoryContentType.Text, lockTimeout, cancellationToken, ref encoder);
+                return WriteCore(contentType, lockTimeout, cancellationToken, ref encoder);
             }
         }
 

@@ -11,7 +11,8 @@ namespace PSSharedMemory
         public static readonly UTF8Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
 
         /// <summary>
-        /// The payload for one value: a string is Text, a byte[] is Bytes, anything else (null included) is CliXml.
+        /// The payload for one value: a string is Text, a byte[] is Bytes, anything else (null included) is
+        /// CliXml. Text and CliXml come back as a string, which the engine encodes straight into the segment.
         /// </summary>
         public static void FromValue(object? value, int depth, out string? text, out byte[]? bytes, out SharedMemoryContentType contentType)
         {
@@ -29,14 +30,14 @@ namespace PSSharedMemory
                     contentType = SharedMemoryContentType.Bytes;
                     break;
                 default:
-                    bytes = ToCliXml(value, depth);
+                    text = PSSerializer.Serialize(value, depth);
                     contentType = SharedMemoryContentType.CliXml;
                     break;
             }
         }
 
         /// <summary>The payload for the items of a pipeline: a stream of bytes is Bytes, anything else a CliXml collection.</summary>
-        public static void FromItems(object?[] items, int depth, out byte[] bytes, out SharedMemoryContentType contentType)
+        public static void FromItems(object?[] items, int depth, out string? text, out byte[]? bytes, out SharedMemoryContentType contentType)
         {
             var gathered = new byte[items.Length];
             for (int i = 0; i < items.Length; i++)
@@ -47,11 +48,13 @@ namespace PSSharedMemory
                     continue;
                 }
 
-                bytes = ToCliXml(items, depth);
+                text = PSSerializer.Serialize(items, depth);
+                bytes = null;
                 contentType = SharedMemoryContentType.CliXml;
                 return;
             }
 
+            text = null;
             bytes = gathered;
             contentType = SharedMemoryContentType.Bytes;
         }
@@ -68,9 +71,7 @@ namespace PSSharedMemory
             return size;
         }
 
-        public static byte[] ToCliXml(object? value, int depth) => Utf8.GetBytes(PSSerializer.Serialize(value, depth));
-
-        public static object[] FromCliXml(byte[] data) => PSSerializer.DeserializeAsList(Utf8.GetString(data));
+        public static object[] FromCliXml(string xml) => PSSerializer.DeserializeAsList(xml);
 
         private static object? Unwrap(object? value) => value is PSObject wrapped ? wrapped.BaseObject : value;
     }

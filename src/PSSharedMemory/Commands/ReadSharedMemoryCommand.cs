@@ -95,14 +95,26 @@ namespace PSSharedMemory.Commands
 
         private void Emit(SharedMemorySegment segment)
         {
-            if (_outFilePath is null && !AsByteArray && (AsText || segment.ContentType == SharedMemoryContentType.Text))
+            if (_outFilePath is null && !AsByteArray)
             {
-                // Decodes straight from the mapping: no intermediate byte[].
-                string text = segment.ReadText(LockTimeout, StopToken, out SharedMemoryContentType type, out _);
-                if (AsText || type == SharedMemoryContentType.Text)
+                SharedMemoryContentType stored = segment.ContentType;
+                if (AsText || stored == SharedMemoryContentType.Text || stored == SharedMemoryContentType.CliXml)
                 {
-                    WriteObject(text);
-                    return;
+                    // Decodes straight from the mapping: no intermediate byte[].
+                    string text = segment.ReadText(LockTimeout, StopToken, out SharedMemoryContentType type, out _);
+                    if (AsText || type == SharedMemoryContentType.Text)
+                    {
+                        WriteObject(text);
+                        return;
+                    }
+
+                    if (type == SharedMemoryContentType.CliXml)
+                    {
+                        EmitObjects(segment, text);
+                        return;
+                    }
+
+                    // A writer changed the type between the two looks; read it again as what it is now.
                 }
             }
 
@@ -128,23 +140,27 @@ namespace PSSharedMemory.Commands
                     WriteObject(content.Data, enumerateCollection: false);
                     break;
                 case SharedMemoryContentType.CliXml:
-                    object[] objects;
-                    try
-                    {
-                        objects = Payload.FromCliXml(content.Data);
-                    }
-                    catch (Exception e) when (e is System.Xml.XmlException || e is InvalidOperationException || e is ArgumentException)
-                    {
-                        WriteError(ErrorHelper.InvalidCliXml(segment.Name, e, Target));
-                        return;
-                    }
-
-                    foreach (object item in objects)
-                    {
-                        WriteObject(item, enumerateCollection: true);
-                    }
-
+                    EmitObjects(segment, content.GetText());
                     break;
+            }
+        }
+
+        private void EmitObjects(SharedMemorySegment segment, string xml)
+        {
+            object[] objects;
+            try
+            {
+                objects = Payload.FromCliXml(xml);
+            }
+            catch (Exception e) when (e is System.Xml.XmlException || e is InvalidOperationException || e is ArgumentException)
+            {
+                WriteError(ErrorHelper.InvalidCliXml(segment.Name, e, Target));
+                return;
+            }
+
+            foreach (object item in objects)
+            {
+                WriteObject(item, enumerateCollection: true);
             }
         }
 

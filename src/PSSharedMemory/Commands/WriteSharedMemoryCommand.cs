@@ -149,8 +149,8 @@ namespace PSSharedMemory.Commands
             var items = new object?[_count];
             items[0] = _first;
             _more!.CopyTo(items, 1);
-            Payload.FromItems(items, Depth, out byte[] bytes, out SharedMemoryContentType contentType);
-            WritePayload(_gatherName, _gatherScope, null, bytes, contentType);
+            Payload.FromItems(items, Depth, out string? text, out byte[]? bytes, out SharedMemoryContentType contentType);
+            WritePayload(_gatherName, _gatherScope, text, bytes, contentType);
         }
 
         private void WriteValue(string name, SharedMemoryScope scope, object? value)
@@ -183,7 +183,7 @@ namespace PSSharedMemory.Commands
                         }
                         else
                         {
-                            segment!.WriteText(text, Timeout, StopToken);
+                            segment!.WriteText(text, contentType, Timeout, StopToken);
                         }
 
                         if (PassThru)
