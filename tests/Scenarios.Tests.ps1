@@ -96,7 +96,7 @@ Read-SharedMemory -Name $name -OutFile ./copy.png
         Wait-ChildPwsh -Process $child | Should -Be 'after'
     }
 
-    It '7. Segment objects pipe: into Read, into a job (serialized), into parallel runspaces, into Remove -WhatIf' {
+    It '7. Segment objects pipe: into Read, into a job (serialized), into Remove -WhatIf' {
         $name = New-TestSegmentName 'scn'
         $seg = New-SharedMemory -Name $name -Size 1MB
         'chat' | Write-SharedMemory -Name $name
@@ -104,14 +104,18 @@ Read-SharedMemory -Name $name -OutFile ./copy.png
 
         Start-Job { $using:seg | Read-SharedMemory } | Receive-Job -Wait -AutoRemoveJob | Should -Be 'chat'
 
-        1..4 | ForEach-Object -Parallel { $using:seg | Write-SharedMemory -Value $_ }
-        (Get-SharedMemory $name).Version | Should -Be 5
-        Read-SharedMemory $name | Should -BeIn @(1, 2, 3, 4)
-
         $view = Get-SharedMemory $name | Out-String
         foreach ($column in 'Name', 'Size', 'Length', 'ContentType', 'Version', 'LastWriter', 'LastWriteTime') { $view | Should -Match $column }
 
         Get-SharedMemory $name | Remove-SharedMemory -WhatIf
         Get-SharedMemory $name | Should -Not -BeNullOrEmpty
+    }
+
+    It '7. Segment objects pipe into ForEach-Object -Parallel runspaces' -Skip:($PSVersionTable.PSVersion.Major -lt 7) {
+        $name = New-TestSegmentName 'scn'
+        $seg = New-SharedMemory -Name $name -Size 1MB
+        1..4 | ForEach-Object -Parallel { $using:seg | Write-SharedMemory -Value $_ }
+        (Get-SharedMemory $name).Version | Should -Be 4
+        Read-SharedMemory $name | Should -BeIn @(1, 2, 3, 4)
     }
 }
