@@ -113,6 +113,50 @@ Describe 'Write-SharedMemory' {
         (Read-SharedMemory $name).Parent.PSTypeNames[0] | Should -Be 'Deserialized.System.IO.DirectoryInfo'
     }
 
+    It 'keeps objects exactly as Export-Clixml would: <Scenario>' -TestCases @(
+        @{ Scenario = 'plain PSCustomObjects'; Make = { foreach ($i in 1..20) { [pscustomobject]@{ Id = $i; Name = "item-$i"; Value = $i * 1.5; When = [datetime]::new(2020, 1, 1, 0, 0, $i, [DateTimeKind]::Utc); Enabled = ($i % 2 -eq 0) } } } }
+        @{ Scenario = 'values wrapped by the pipeline'; Make = { 1..5 | ForEach-Object { [pscustomobject]@{ n = $_; s = "x$_" } } } }
+        @{ Scenario = 'Select-Object output'; Make = { Get-Process -Id $PID | Select-Object Name, Id, WorkingSet } }
+        @{ Scenario = 'every plain value type and awkward text'; Make = {
+                [pscustomobject]@{
+                    'odd <&>" name' = "a_xb`r`n$([char]0xD83D)$([char]0xDE00)$([char]0x85)]]>_X1 & <tag>"; Nothing = $null; Char = [char]'A'; Byte = [byte]255
+                    SByte = [sbyte]-1; Int16 = [int16]-5; UInt16 = [uint16]5; UInt32 = [uint32]7; UInt64 = [uint64]::MaxValue; Int64 = [int64]::MinValue
+                    Single = [single]1.25; Decimal = [decimal]'1.10'; Guid = [guid]'0f8fad5b-d9cb-469f-a165-70867728950e'; TimeSpan = [timespan]::FromTicks(123456789)
+                    Inf = [double]::PositiveInfinity; NaN = [double]::NaN; Local = [datetime]::new(2020, 5, 6, 7, 8, 9, [DateTimeKind]::Local); Unspecified = [datetime]::new(2020, 5, 6); Empty = ''
+                } } }
+        @{ Scenario = 'a nested object'; Make = { [pscustomobject]@{ Inner = [pscustomobject]@{ a = 1 } } } }
+        @{ Scenario = 'a script property'; Make = { [pscustomobject]@{ a = 1 } | Add-Member -MemberType ScriptProperty -Name Twice -Value { $this.a * 2 } -PassThru } }
+        @{ Scenario = 'a value with a note of its own'; Make = { [pscustomobject]@{ v = (1 | Add-Member -NotePropertyName Extra -NotePropertyValue 2 -PassThru) } } }
+        @{ Scenario = 'a PSStandardMembers member set'; Make = {
+                $o = [pscustomobject]@{ a = 1; b = 2 }
+                $o | Add-Member -MemberType MemberSet -Name PSStandardMembers -Value ([System.Management.Automation.PSMemberInfo[]]@([System.Management.Automation.PSNoteProperty]::new('SerializationMethod', 'String')))
+                $o } }
+        @{ Scenario = 'the same object twice'; Make = { $o = [pscustomobject]@{ a = 1 }; $o; $o } }
+        @{ Scenario = 'objects mixed with plain values'; Make = { [pscustomobject]@{ a = 1 }; 'text'; 5 } }
+    ) {
+        $name = New-TestSegmentName 'write'
+        $objects = @(& $Make)
+        # What Export-Clixml then Import-Clixml would give, written out again in canonical form.
+        $expected = [System.Management.Automation.PSSerializer]::DeserializeAsList([System.Management.Automation.PSSerializer]::Serialize($objects, 2)) | ForEach-Object { $_ }
+        $canonical = { param($items) [System.Management.Automation.PSSerializer]::Serialize(@($items), 5) }
+
+        $objects | Write-SharedMemory -Name $name
+        & $canonical (Read-SharedMemory -Name $name) | Should -BeExactly (& $canonical $expected)
+
+        Write-SharedMemory -Name $name -Value $objects
+        & $canonical (Read-SharedMemory -Name $name) | Should -BeExactly (& $canonical $expected)
+    }
+
+    It 'writes plain PSCustomObjects as compact CliXml, one top-level object each' {
+        # The compact form is what the fast writer makes; the test above proves it reads back exactly.
+        $name = New-TestSegmentName 'write'
+        1..3 | ForEach-Object { [pscustomobject]@{ n = $_ } } | Write-SharedMemory -Name $name
+        $xml = Read-SharedMemory -Name $name -AsText
+        $xml | Should -Not -Match '<LST>'
+        ([regex]::Matches($xml, '<Obj RefId=')).Count | Should -Be 3
+        ([xml]$xml).Objs.Obj.Count | Should -Be 3
+    }
+
     It 'returns the segment with -PassThru' {
         $name = New-TestSegmentName 'write'
         $seg = 'x' | Write-SharedMemory $name -PassThru

@@ -30,7 +30,8 @@ namespace PSSharedMemory
                     contentType = SharedMemoryContentType.Bytes;
                     break;
                 default:
-                    text = PSSerializer.Serialize(value, depth);
+                    // An array reads back as its items either way, so its items can take the fast writer.
+                    text = ToCliXml(value, unwrapped is object?[] array ? array : new[] { value }, depth);
                     contentType = SharedMemoryContentType.CliXml;
                     break;
             }
@@ -48,7 +49,7 @@ namespace PSSharedMemory
                     continue;
                 }
 
-                text = PSSerializer.Serialize(items, depth);
+                text = ToCliXml(items, items, depth);
                 bytes = null;
                 contentType = SharedMemoryContentType.CliXml;
                 return;
@@ -72,6 +73,11 @@ namespace PSSharedMemory
         }
 
         public static object[] FromCliXml(string xml) => PSSerializer.DeserializeAsList(xml);
+
+        // Plain PSCustomObjects take the fast writer; its top-level objects read back as what PSSerializer's
+        // single object or collection would. Below depth 2 a collection's items would be cut, so PSSerializer decides.
+        private static string ToCliXml(object? value, object?[] items, int depth) =>
+            (depth >= 2 ? FastCliXml.TrySerialize(items) : null) ?? PSSerializer.Serialize(value, depth);
 
         private static object? Unwrap(object? value) => value is PSObject wrapped ? wrapped.BaseObject : value;
     }
