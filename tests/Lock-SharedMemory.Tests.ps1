@@ -38,6 +38,23 @@ Describe 'Lock-SharedMemory' {
         Lock-SharedMemory $name { 1 + 1 } | Should -Be 2
     }
 
+    It 'warns when it takes over a lock whose holder died without releasing it' {
+        $name = New-TestSegmentName 'lock'
+        $null = New-SharedMemory -Name $name -Size 64
+        # The child takes the lock and is killed (SIGKILL on Unix) while it holds it.
+        $child = Start-ChildPwsh -Script "Lock-SharedMemory $name; `$PID; [Console]::Out.Flush(); Stop-Process -Id `$PID -Force"
+        if (-not $child.WaitForExit(120000)) { $child.Kill(); throw 'The child did not exit.' }
+        $childId = [int]($child.StdOutTask.GetAwaiter().GetResult().Trim())
+
+        Lock-SharedMemory $name { 'got it' } -WarningVariable warnings -WarningAction SilentlyContinue | Should -Be 'got it'
+        $warnings.Count | Should -Be 1
+        "$($warnings[0])" | Should -Match "process $childId, which ended without releasing it"
+
+        # A lock released the normal way draws no warning.
+        Lock-SharedMemory $name { 'again' } -WarningVariable quiet -WarningAction SilentlyContinue | Should -Be 'again'
+        $quiet.Count | Should -Be 0
+    }
+
     It 'takes -ScriptBlock as the first positional argument when the segment is piped' {
         $name = New-TestSegmentName 'lock'
         $segment = New-SharedMemory -Name $name -Size 64

@@ -169,8 +169,9 @@ namespace PSSharedMemory.Engine
         }
 
         /// <summary>
-        /// When the last lock this handle took over had been left behind by a process that ended without
-        /// releasing it, that process's id; otherwise 0. (The kernel released the lock; this reports it.)
+        /// While this handle holds the lock: the id of a process that had held it and ended without
+        /// releasing it (the kernel released it; this reports it), or 0 when it was released normally.
+        /// 0 whenever this handle does not hold the lock.
         /// </summary>
         public int AbandonedLockProcessId => Volatile.Read(ref _abandonedLockProcessId);
 
@@ -972,6 +973,7 @@ namespace PSSharedMemory.Engine
 
         private void ReleaseNativeLock()
         {
+            Volatile.Write(ref _abandonedLockProcessId, 0);
             *(int*)(_base + SegmentLayout.LockOwnerPidOffset) = 0;
             _mapping.Unlock();
             Interlocked.Increment(ref *LockWord);
