@@ -210,7 +210,7 @@ namespace PSSharedMemory.Engine
             int permissions = options.Permissions ?? (options.Scope == SharedMemoryScope.User ? 0x180 /* 0600 */ : 0x1B0 /* 0660 */);
             if (permissions < 0 || permissions > 0x1FF)
             {
-                throw new SharedMemoryException(SharedMemoryErrorCode.InvalidSize, name,
+                throw new ArgumentOutOfRangeException(nameof(options), permissions,
                     $"Permissions {Convert.ToString(permissions, 8)} are not valid Unix permission bits; use an octal value from 0 to 0777, such as 0600.");
             }
 
