@@ -77,6 +77,9 @@ def field(view, name):
 def store_path(name, global_scope):
     """The segment file path, following "Where segments live"."""
     override = os.environ.get("PSSHAREDMEMORY_STORE")
+    if os.name == "nt" or sys.platform == "darwin":
+        # Case-insensitive file systems: a capital letter is written as '^' and the letter in lower case.
+        name = "".join("^" + c.lower() if "A" <= c <= "Z" else c for c in name)
     if os.name == "nt":
         if override:
             directory = os.path.join(override, "pssm-global" if global_scope else "pssm-" + os.environ["USERNAME"])

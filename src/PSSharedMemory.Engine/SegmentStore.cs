@@ -40,7 +40,70 @@ namespace PSSharedMemory.Engine
             }
         }
 
-        public string PathOf(string name) => System.IO.Path.Combine(Directory, name + FileExtension);
+        /// <summary>
+        /// True where the store's file system usually ignores case (Windows, macOS). There each capital
+        /// letter is written as '^' and the letter in lower case, so 'Chat' and 'chat' stay two files.
+        /// </summary>
+        protected virtual bool FoldsCase => false;
+
+        public string PathOf(string name) => System.IO.Path.Combine(Directory, FileNameOf(name) + FileExtension);
+
+        internal string FileNameOf(string name)
+        {
+            if (!FoldsCase)
+            {
+                return name;
+            }
+
+            var builder = new System.Text.StringBuilder(name.Length + 8);
+            foreach (char c in name)
+            {
+                if (c >= 'A' && c <= 'Z')
+                {
+                    builder.Append('^').Append((char)(c + ('a' - 'A')));
+                }
+                else
+                {
+                    builder.Append(c);
+                }
+            }
+
+            return builder.ToString();
+        }
+
+        internal string? NameOf(string fileName)
+        {
+            if (!FoldsCase)
+            {
+                return fileName;
+            }
+
+            var builder = new System.Text.StringBuilder(fileName.Length);
+            for (int i = 0; i < fileName.Length; i++)
+            {
+                char c = fileName[i];
+                if (c == '^')
+                {
+                    if (i + 1 >= fileName.Length || fileName[i + 1] < 'a' || fileName[i + 1] > 'z')
+                    {
+                        return null;
+                    }
+
+                    builder.Append((char)(fileName[++i] - ('a' - 'A')));
+                }
+                else if (c >= 'A' && c <= 'Z')
+                {
+                    // Written by something else: segment files spell capitals with '^'.
+                    return null;
+                }
+                else
+                {
+                    builder.Append(c);
+                }
+            }
+
+            return builder.ToString();
+        }
 
         /// <summary>
         /// Creates a segment file of <paramref name="fileLength"/> bytes, lets <paramref name="initialize"/> write the
@@ -65,8 +128,8 @@ namespace PSSharedMemory.Engine
             foreach (string path in System.IO.Directory.EnumerateFiles(Directory, "*" + FileExtension))
             {
                 string fileName = System.IO.Path.GetFileName(path);
-                string name = fileName.Substring(0, fileName.Length - FileExtension.Length);
-                if (SegmentName.IsValid(name))
+                string? name = NameOf(fileName.Substring(0, fileName.Length - FileExtension.Length));
+                if (name is not null && SegmentName.IsValid(name))
                 {
                     yield return name;
                 }

@@ -32,6 +32,9 @@ namespace PSSharedMemory.Engine
 
         public override string Directory { get; }
 
+        // APFS and HFS+ ignore case unless formatted otherwise.
+        protected override bool FoldsCase => Libc.IsMacOS;
+
         public override SegmentMapping Create(string name, long fileLength, int permissions, Action<SegmentMapping> initialize)
         {
             EnsureDirectory(name);

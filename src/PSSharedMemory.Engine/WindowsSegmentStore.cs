@@ -37,6 +37,8 @@ namespace PSSharedMemory.Engine
 
         public override string Directory { get; }
 
+        protected override bool FoldsCase => true;
+
         public override SegmentMapping Create(string name, long fileLength, int permissions, Action<SegmentMapping> initialize)
         {
             System.IO.Directory.CreateDirectory(Directory);
