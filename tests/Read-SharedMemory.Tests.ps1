@@ -135,6 +135,25 @@ Describe 'Read-SharedMemory' {
             finally { $reader.PowerShell.Dispose() }
         }
 
+        It 'does not miss a write that landed between two waits of a loop' {
+            $name = New-TestSegmentName 'read'
+            'one' | Write-SharedMemory $name
+            Read-SharedMemory $name | Should -Be 'one'
+
+            # Another process writes while this session is busy elsewhere, not waiting.
+            $null = Invoke-ChildPwsh -Script "'two' | Write-SharedMemory $name"
+            Read-SharedMemory $name -Wait -Timeout 30 | Should -Be 'two'
+
+            # Nothing newer than what this session has read: the next wait waits.
+            { Read-SharedMemory $name -Wait -Timeout 0.3 -ErrorAction Stop } | Should -Throw -ErrorId 'WaitTimeout,PSSharedMemory.Commands.ReadSharedMemoryCommand'
+        }
+
+        It 'does not return this session''s own write' {
+            $name = New-TestSegmentName 'read'
+            'mine' | Write-SharedMemory $name
+            { Read-SharedMemory $name -Wait -Timeout 0.3 -ErrorAction Stop } | Should -Throw -ErrorId 'WaitTimeout,PSSharedMemory.Commands.ReadSharedMemoryCommand'
+        }
+
         It 'returns at once for a piped segment object older than the segment' {
             $name = New-TestSegmentName 'read'
             $seg = New-SharedMemory $name

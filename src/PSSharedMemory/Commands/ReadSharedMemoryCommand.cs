@@ -13,7 +13,7 @@ namespace PSSharedMemory.Commands
     {
         private string? _outFilePath;
 
-        /// <summary>Block until the segment changes (or is created and written), then read it. With a piped segment object: until its Version is passed.</summary>
+        /// <summary>Block until the segment holds a version this session has not read or written (or is created and written), then read it. With a piped segment object: until its Version is passed.</summary>
         [Parameter]
         public SwitchParameter Wait { get; set; }
 
@@ -101,7 +101,8 @@ namespace PSSharedMemory.Commands
                 if (AsText || stored == SharedMemoryContentType.Text || stored == SharedMemoryContentType.CliXml)
                 {
                     // Decodes straight from the mapping: no intermediate byte[].
-                    string text = segment.ReadText(LockTimeout, StopToken, out SharedMemoryContentType type, out _);
+                    string text = segment.ReadText(LockTimeout, StopToken, out SharedMemoryContentType type, out long version);
+                    SeenVersions.Record(segment, version);
                     if (AsText || type == SharedMemoryContentType.Text)
                     {
                         WriteObject(text);
@@ -119,6 +120,7 @@ namespace PSSharedMemory.Commands
             }
 
             SharedMemoryContent content = segment.Read(LockTimeout, StopToken);
+            SeenVersions.Record(segment, content.Sequence);
             if (_outFilePath is not null)
             {
                 System.IO.File.WriteAllBytes(_outFilePath, content.Data);
@@ -174,8 +176,9 @@ namespace PSSharedMemory.Commands
             {
                 segment = SegmentCache.Open(name, scope);
 
-                // A piped segment object says which version its holder has seen, so nothing written since is missed.
-                since = InputObject is null ? segment.Sequence : InputObject.Version;
+                // Wait past the latest version this session has read or written (a piped segment object: the
+                // version it shows), so a write that landed between two waits is not missed.
+                since = InputObject is null ? SeenVersions.WaitFrom(segment) : InputObject.Version;
             }
             catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.NotFound)
             {

@@ -177,14 +177,10 @@ namespace PSSharedMemory.Commands
 
                     try
                     {
-                        if (text is null)
-                        {
-                            segment!.Write(bytes!, 0, bytes!.Length, contentType, Timeout, StopToken);
-                        }
-                        else
-                        {
-                            segment!.WriteText(text, contentType, Timeout, StopToken);
-                        }
+                        long version = text is null
+                            ? segment!.Write(bytes!, 0, bytes!.Length, contentType, Timeout, StopToken)
+                            : segment!.WriteText(text, contentType, Timeout, StopToken);
+                        SeenVersions.Record(segment, version);
 
                         if (PassThru)
                         {

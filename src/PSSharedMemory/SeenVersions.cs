@@ -1,0 +1,31 @@
+using System.Runtime.CompilerServices;
+using PSSharedMemory.Engine;
+
+namespace PSSharedMemory
+{
+    /// <summary>
+    /// The latest Version each handle (so each session) has read or written. Read-SharedMemory -Wait
+    /// waits for a version newer than that, so a loop of waits never misses a write that landed between
+    /// two of its calls.
+    /// </summary>
+    internal static class SeenVersions
+    {
+        private static readonly ConditionalWeakTable<SharedMemorySegment, StrongBox<long>> s_seen = new ConditionalWeakTable<SharedMemorySegment, StrongBox<long>>();
+
+        public static void Record(SharedMemorySegment segment, long version)
+        {
+            StrongBox<long> box = s_seen.GetValue(segment, _ => new StrongBox<long>(version));
+            lock (box)
+            {
+                if (version > box.Value)
+                {
+                    box.Value = version;
+                }
+            }
+        }
+
+        /// <summary>The version to wait past: the latest this session has seen, or the current one if it has seen none.</summary>
+        public static long WaitFrom(SharedMemorySegment segment) =>
+            s_seen.TryGetValue(segment, out StrongBox<long>? box) ? box.Value : segment.Sequence;
+    }
+}
