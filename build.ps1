@@ -70,14 +70,7 @@ function Invoke-Native {
     }
 }
 
-function Get-PwshPath {
-    # The pwsh that runs this script, whether installed or run as a .NET tool (dotnet pwsh).
-    $name = if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
-    foreach ($candidate in @((Join-Path $PSHOME $name), (Join-Path $PSHOME "unix/$name"))) {
-        if (Test-Path -LiteralPath $candidate) { return $candidate }
-    }
-    return (Get-Command pwsh -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
-}
+. (Join-Path $PSScriptRoot 'tools/PwshPath.ps1')
 
 function Invoke-Build {
     Write-Step "Building PSSharedMemory $Version ($Configuration)"

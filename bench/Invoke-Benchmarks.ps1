@@ -45,14 +45,7 @@ $benchRoot = $PSScriptRoot
 $project = Join-Path $benchRoot 'PSSharedMemory.Benchmarks'
 $artifacts = Join-Path $benchRoot 'BenchmarkDotNet.Artifacts'
 $ModulePath = (Resolve-Path -LiteralPath $ModulePath).Path
-function Get-PwshPath {
-    # The pwsh running this script, whether installed or run as a .NET tool (dotnet pwsh, where the process is dotnet).
-    $name = if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
-    foreach ($candidate in @((Join-Path $PSHOME $name), (Join-Path $PSHOME "unix/$name"))) {
-        if (Test-Path -LiteralPath $candidate) { return $candidate }
-    }
-    return (Get-Command pwsh -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
-}
+. (Join-Path $PSScriptRoot '../tools/PwshPath.ps1')
 if (-not $PwshPath) { $PwshPath = Get-PwshPath }
 
 function Write-Step([string] $Message) {

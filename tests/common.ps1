@@ -21,14 +21,8 @@ if (($env:PSModulePath -split [IO.Path]::PathSeparator) -notcontains $script:Mod
     $env:PSModulePath = $script:ModuleSearchPath + [IO.Path]::PathSeparator + $env:PSModulePath
 }
 
-$script:PwshPath = & {
-    $name = if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
-    foreach ($candidate in (Join-Path $PSHOME $name), (Join-Path $PSHOME "unix/$name")) {
-        if (Test-Path -LiteralPath $candidate) { return $candidate }
-    }
-    if ($PSVersionTable.PSEdition -eq 'Desktop') { return (Join-Path $PSHOME 'powershell.exe') }
-    (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
-}
+. (Join-Path $PSScriptRoot '../tools/PwshPath.ps1')
+$script:PwshPath = Get-PwshPath
 
 function New-TestSegmentName([string] $Prefix = 'test') {
     # Unique per test, so tests never see each other's segments.
