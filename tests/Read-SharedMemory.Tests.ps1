@@ -85,6 +85,10 @@ Describe 'Read-SharedMemory' {
         Read-SharedMemory $name -ErrorAction SilentlyContinue -ErrorVariable err
         $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
         $err[0].Exception.Message | Should -Match 'Remove-SharedMemory'
+
+        # As the message says, a corrupted segment can be removed by name.
+        Remove-SharedMemory $name
+        Test-Path -LiteralPath $file | Should -BeFalse
     }
 
     It 'reports a corrupted header with SharedMemoryCorrupted in a fresh process' {
