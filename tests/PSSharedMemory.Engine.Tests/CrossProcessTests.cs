@@ -194,14 +194,10 @@ namespace PSSharedMemory.Engine.Tests
             Assert.Equal(new[] { "Text 1 second" }, ChildProcess.Run("read", name));
         }
 
-        [Fact]
+        [SkippableFact]
         public void AUserWhoMayOpenButNotUnlinkAGlobalSegmentLeavesItWorking()
         {
-            if (!CanRunAsNobody())
-            {
-                _output.WriteLine("Needs root and setpriv on Linux to run a process as another user; not run here.");
-                return;
-            }
+            Skip.IfNot(CanRunAsNobody(), "Needs root and setpriv on Linux to run a process as another user.");
 
             using var name = new TestName();
             try
@@ -250,14 +246,10 @@ namespace PSSharedMemory.Engine.Tests
             return stdout + stderr.GetAwaiter().GetResult();
         }
 
-        [Fact]
+        [SkippableFact]
         public void SegmentsOfAnotherUserAreADifferentNamespace()
         {
-            if (!CanRunAsNobody())
-            {
-                _output.WriteLine("Needs root and setpriv on Linux to run a process as another user; not run here.");
-                return;
-            }
+            Skip.IfNot(CanRunAsNobody(), "Needs root and setpriv on Linux to run a process as another user.");
 
             using var name = new TestName();
             using SharedMemorySegment mine = SharedMemorySegment.Create(name, 64);

@@ -185,13 +185,11 @@ namespace PSSharedMemory.Engine.Tests
             Assert.Equal(1, content.Sequence);
         }
 
-        [Fact]
+        [SkippableFact]
+        [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
         public void TheFileAndItsDirectoryAreOnlyForTheOwner()
         {
-            if (OperatingSystem.IsWindows())
-            {
-                return;
-            }
+            Skip.If(OperatingSystem.IsWindows(), "Unix store behaviour; Windows keeps segments in a per-user folder.");
 
             using var name = new TestName();
             using SharedMemorySegment segment = SharedMemorySegment.Create(name, 16);
@@ -204,13 +202,11 @@ namespace PSSharedMemory.Engine.Tests
             }
         }
 
-        [Fact]
+        [SkippableFact]
+        [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
         public void TheGlobalScopeUsesTheRequestedPermissions()
         {
-            if (OperatingSystem.IsWindows())
-            {
-                return;
-            }
+            Skip.If(OperatingSystem.IsWindows(), "Unix store behaviour; Windows keeps segments in a per-user folder.");
 
             using var name = new TestName();
             try
@@ -432,13 +428,10 @@ namespace PSSharedMemory.Engine.Tests
             Assert.True(reader.Wait(TimeSpan.FromSeconds(60)));
         }
 
-        [Fact]
+        [SkippableFact]
         public void AStoreWhoseParentIsMissingSaysSo()
         {
-            if (OperatingSystem.IsWindows())
-            {
-                return;
-            }
+            Skip.If(OperatingSystem.IsWindows(), "Unix store behaviour; Windows keeps segments in a per-user folder.");
 
             string? previous = Environment.GetEnvironmentVariable(SegmentStore.StoreEnvironmentVariable);
             string missing = Path.Combine(Path.GetTempPath(), "pssm-missing-" + Guid.NewGuid().ToString("N"));
@@ -457,13 +450,10 @@ namespace PSSharedMemory.Engine.Tests
             }
         }
 
-        [Fact]
+        [SkippableFact]
         public void AFullStoreGivesOutOfSpaceAtCreate()
         {
-            if (!OperatingSystem.IsLinux())
-            {
-                return;
-            }
+            Skip.IfNot(OperatingSystem.IsLinux(), "posix_fallocate on tmpfs is Linux only; macOS and Windows size files without reserving them.");
 
             string? mountPoint = SmallTmpfs.TryMount(1024 * 1024);
             string? previous = Environment.GetEnvironmentVariable(SegmentStore.StoreEnvironmentVariable);
