@@ -49,13 +49,28 @@ function Invoke-ChildPwsh {
     Wait-ChildPwsh -Process $process -TimeoutSeconds $TimeoutSeconds
 }
 
+function Invoke-ChildPwshWithLimit {
+    # Like Invoke-ChildPwsh, in a child whose open-file limit is lowered (ulimit -n) first. Unix only.
+    param(
+        [Parameter(Mandatory)] [string] $Script,
+        [Parameter(Mandatory)] [int] $OpenFiles,
+        [int] $TimeoutSeconds = 120
+    )
+    $process = Start-ChildPwsh -Script $Script -OpenFiles $OpenFiles
+    Wait-ChildPwsh -Process $process -TimeoutSeconds $TimeoutSeconds
+}
+
 function Start-ChildPwsh {
     # Starts a script in a separate pwsh process with the built module imported; returns the Process.
-    param([Parameter(Mandatory)] [string] $Script)
+    param([Parameter(Mandatory)] [string] $Script, [int] $OpenFiles)
     $wrapped = "`$ErrorActionPreference = 'Stop'; Import-Module '$script:ModuleManifest'; " + $Script
     $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($wrapped))
     $info = [System.Diagnostics.ProcessStartInfo]::new($script:PwshPath)
     $arguments = '-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded
+    if ($OpenFiles) {
+        $info.FileName = '/bin/sh'
+        $arguments = @('-c', "ulimit -n $OpenFiles && exec `"`$0`" `"`$@`"", $script:PwshPath) + $arguments
+    }
     if ($info.PSObject.Properties['ArgumentList']) {
         foreach ($argument in $arguments) { $info.ArgumentList.Add($argument) }
     }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
+using PSSharedMemory.Engine.Native;
 
 namespace PSSharedMemory.Engine
 {
@@ -13,6 +14,9 @@ namespace PSSharedMemory.Engine
         public const string StoreEnvironmentVariable = "PSSHAREDMEMORY_STORE";
 
         public const string FileExtension = ".pssm";
+
+        /// <summary>Ends the name of a segment file that is still being created and not yet published.</summary>
+        public const string CreatingExtension = ".creating";
 
         private static readonly object s_gate = new object();
         private static readonly Dictionary<string, SegmentStore> s_stores = new Dictionary<string, SegmentStore>(StringComparer.Ordinal);
@@ -117,9 +121,48 @@ namespace PSSharedMemory.Engine
         /// <summary>Removes the segment file's name. Returns false when there was none.</summary>
         public abstract bool Unlink(string name);
 
+        /// <summary>
+        /// Opens a segment that is about to be removed. Null when the name exists but is not a usable
+        /// segment (it can still be unlinked), or when it does not exist (<paramref name="exists"/> false).
+        /// </summary>
+        public virtual SegmentMapping? OpenForRemoval(string name, out bool exists)
+        {
+            try
+            {
+                SegmentMapping mapping = Open(name);
+                exists = true;
+                return mapping;
+            }
+            catch (NativeException e) when (e.ErrorCode == Libc.ENOENT)
+            {
+                exists = false;
+                return null;
+            }
+            catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.Corrupted)
+            {
+                exists = true;
+                return null;
+            }
+        }
+
+        /// <summary>True when something has the segment's file name, whether or not it is a usable segment.</summary>
+        public virtual bool Exists(string name) => System.IO.File.Exists(PathOf(name));
+
+        /// <summary>
+        /// True when the segment's name no longer leads to the file that <paramref name="mapping"/> has open:
+        /// something deleted or replaced it without marking it removed.
+        /// </summary>
+        public virtual bool IsOrphaned(string name, SegmentMapping mapping) => !System.IO.File.Exists(PathOf(name));
+
+        /// <summary>Throws when the store directory exists but may not be trusted; does nothing when it is absent.</summary>
+        public virtual void CheckTrusted()
+        {
+        }
+
         /// <summary>Names of the files in the store that look like segments.</summary>
         public IEnumerable<string> EnumerateNames()
         {
+            CheckTrusted();
             if (!System.IO.Directory.Exists(Directory))
             {
                 yield break;
@@ -145,6 +188,21 @@ namespace PSSharedMemory.Engine
 
         /// <summary>Bytes mapped: the file's length when it was opened.</summary>
         public abstract long Length { get; }
+
+        /// <summary>True when this user may read the segment but not write it: the mapping is read-only.</summary>
+        public virtual bool IsReadOnly => false;
+
+        /// <summary>
+        /// False when this mapping cannot register as a waiter (a read-only one cannot bump the waiter
+        /// count), so writers will not wake it: it must wait in short slices.
+        /// </summary>
+        public virtual bool CanWaitForWake => true;
+
+        /// <summary>
+        /// Null when the whole mapping is backed by the file; otherwise why touching it would fault (the file
+        /// was shrunk, or its memory is not allocated). Called before every access to the mapped memory.
+        /// </summary>
+        public virtual string? CheckIntact() => null;
 
         /// <summary>Tries to take the segment's cross-process lock without blocking.</summary>
         public abstract bool TryLock();

@@ -44,5 +44,20 @@ namespace PSSharedMemory.Engine
 
         /// <summary>The lock is not held by this handle.</summary>
         NotLocked,
+
+        /// <summary>The store directory or the segment file is a symbolic link, which is never followed.</summary>
+        SymbolicLink,
+
+        /// <summary>The segment's name is taken by something that is not a regular file, or the store is not a directory.</summary>
+        WrongFileType,
+
+        /// <summary>The store directory or the segment file belongs to a user who should not own it.</summary>
+        WrongOwner,
+
+        /// <summary>The store directory's mode would let other users replace or read segments.</summary>
+        UnsafePermissions,
+
+        /// <summary>This user may read the segment but not write, lock or remove it.</summary>
+        ReadOnly,
     }
 }

@@ -28,11 +28,15 @@ namespace PSSharedMemory.Engine
         public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(30);
 
         private const int WaitSliceMilliseconds = 200;
+
+        // A read-only mapping cannot count itself as a waiter, so writers do not wake it: it polls this often.
+        private const int ReadOnlyPollMilliseconds = 2;
         private const int OptimisticReadAttempts = 64;
         private const long UnixEpochTicks = 621355968000000000L;
 
         private static readonly int s_processId = Process.GetCurrentProcess().Id;
 
+        private readonly SegmentStore _store;
         private readonly SegmentMapping _mapping;
         private readonly byte* _base;
         private readonly long _capacity;
@@ -42,10 +46,11 @@ namespace PSSharedMemory.Engine
         private int _abandonedLockProcessId;
         private int _disposed;
 
-        private SharedMemorySegment(string name, SharedMemoryScope scope, SegmentMapping mapping)
+        private SharedMemorySegment(string name, SegmentStore store, SegmentMapping mapping)
         {
             Name = name;
-            Scope = scope;
+            Scope = store.Scope;
+            _store = store;
             _mapping = mapping;
             _base = mapping.Base;
             _capacity = mapping.Length - SegmentLayout.HeaderSize;
@@ -178,6 +183,15 @@ namespace PSSharedMemory.Engine
         /// <summary>True after <see cref="Dispose"/>.</summary>
         public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
+        /// <summary>
+        /// True when this user may read the segment but not write it (its file grants read permission only).
+        /// Reads and waits work; writes, the lock and removal fail with <see cref="SharedMemoryErrorCode.ReadOnly"/>.
+        /// </summary>
+        public bool IsReadOnly => _mapping.IsReadOnly;
+
+        /// <summary>The directory this handle's segment file was opened in.</summary>
+        public string StoreDirectory => _store.Directory;
+
         /// <summary>The directory that holds a scope's segment files (see docs/segment-format.md).</summary>
         public static string GetStoreDirectory(SharedMemoryScope scope = SharedMemoryScope.User) => SegmentStore.For(scope).Directory;
 
@@ -225,7 +239,7 @@ namespace PSSharedMemory.Engine
                 throw Translate(e, name, store, capacity);
             }
 
-            return new SharedMemorySegment(name, options.Scope, mapping);
+            return new SharedMemorySegment(name, store, mapping);
         }
 
         /// <summary>Opens an existing segment. Fails with NotFound when there is none.</summary>
@@ -243,7 +257,7 @@ namespace PSSharedMemory.Engine
                 throw Translate(e, name, store, 0);
             }
 
-            var segment = new SharedMemorySegment(name, scope, mapping);
+            var segment = new SharedMemorySegment(name, store, mapping);
             try
             {
                 segment.ValidateHeader();
@@ -303,17 +317,38 @@ namespace PSSharedMemory.Engine
         public static bool Exists(string name, SharedMemoryScope scope = SharedMemoryScope.User)
         {
             SegmentName.Validate(name);
-            return System.IO.File.Exists(SegmentStore.For(scope).PathOf(name));
+            SegmentStore store = SegmentStore.For(scope);
+            try
+            {
+                return store.Exists(name);
+            }
+            catch (NativeException e)
+            {
+                throw Translate(e, name, store, 0);
+            }
         }
 
         /// <summary>
         /// Lists the segments of a scope whose names match a wildcard pattern ('*', '?', '[a-z]'),
-        /// sorted by name. Files that are not valid segments are skipped.
+        /// sorted by name. Segments this user may not open are left out; files that have a segment's name but
+        /// are not usable segments (corrupted, shrunk, a symbolic link) are listed with
+        /// <see cref="SharedMemorySegmentInfo.Status"/> Damaged, so they can be seen and removed.
         /// </summary>
         public static IReadOnlyList<SharedMemorySegmentInfo> List(string pattern = "*", SharedMemoryScope scope = SharedMemoryScope.User)
         {
             var result = new List<SharedMemorySegmentInfo>();
-            foreach (string name in SegmentStore.For(scope).EnumerateNames())
+            SegmentStore store = SegmentStore.For(scope);
+            List<string> names;
+            try
+            {
+                names = new List<string>(store.EnumerateNames());
+            }
+            catch (NativeException e)
+            {
+                throw Translate(e, pattern, store, 0);
+            }
+
+            foreach (string name in names)
             {
                 if (!SegmentName.Matches(name, pattern))
                 {
@@ -325,15 +360,25 @@ namespace PSSharedMemory.Engine
                     using SharedMemorySegment segment = Open(name, scope);
                     result.Add(segment.GetInfo());
                 }
+                catch (SharedMemoryException e) when (IsDamage(e.Code))
+                {
+                    result.Add(SharedMemorySegmentInfo.Damaged(name, scope, e.Message));
+                }
                 catch (SharedMemoryException)
                 {
-                    // Removed meanwhile, foreign or corrupted: not a segment to list.
+                    // Removed meanwhile, or not this user's to read: not a segment to list.
                 }
             }
 
             result.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
             return result;
         }
+
+        private static bool IsDamage(SharedMemoryErrorCode code) =>
+            code == SharedMemoryErrorCode.Corrupted
+            || code == SharedMemoryErrorCode.SymbolicLink
+            || code == SharedMemoryErrorCode.WrongFileType
+            || code == SharedMemoryErrorCode.WrongOwner;
 
         /// <summary>
         /// Removes a segment: handles that other processes hold see Removed on their next operation, waiters
@@ -347,17 +392,15 @@ namespace PSSharedMemory.Engine
             SegmentMapping? mapping = null;
             try
             {
-                try
-                {
-                    mapping = store.Open(name);
-                }
-                catch (NativeException e) when (e.ErrorCode == Libc.ENOENT)
+                mapping = store.OpenForRemoval(name, out bool exists);
+                if (!exists)
                 {
                     return false;
                 }
-                catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.Corrupted)
+
+                if (mapping is not null && mapping.IsReadOnly)
                 {
-                    // Not mappable as a segment; unlinking it is still the right thing.
+                    throw ReadOnlySegment(name, "removed");
                 }
 
                 // Unlink first: if this user may not remove the name, nothing else changes. Then mark the
@@ -367,7 +410,7 @@ namespace PSSharedMemory.Engine
                     return false;
                 }
 
-                if (mapping is not null && mapping.Length >= SegmentLayout.HeaderSize && *(ulong*)(mapping.Base + SegmentLayout.MagicOffset) == SegmentLayout.Magic)
+                if (mapping is not null && mapping.CheckIntact() is null && *(ulong*)(mapping.Base + SegmentLayout.MagicOffset) == SegmentLayout.Magic)
                 {
                     MarkRemoved(mapping);
                 }
@@ -381,6 +424,26 @@ namespace PSSharedMemory.Engine
             finally
             {
                 mapping?.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// True when the segment's name no longer leads to the file this handle has open: another program
+        /// deleted or replaced the file without removing the segment properly (for example a cleaner of
+        /// temporary files). Such a handle reads and writes a file no one else sees; open the name again.
+        /// </summary>
+        public bool IsOrphaned()
+        {
+            using (Enter())
+            {
+                try
+                {
+                    return (Flags & SegmentFlags.Removed) != 0 || _store.IsOrphaned(Name, _mapping);
+                }
+                catch (NativeException e)
+                {
+                    throw Translate(e, Name, _store, 0);
+                }
             }
         }
 
@@ -398,7 +461,7 @@ namespace PSSharedMemory.Engine
             ThrowIfUnusable();
             long sequence = RawSequence;
             return new SharedMemorySegmentInfo(Name, Scope, Capacity, Length, ContentType, sequence >> 1,
-                LastWriterProcessId, LastWriteTimeUtc, CreationTimeUtc, CreatorProcessId);
+                LastWriterProcessId, LastWriteTimeUtc, CreationTimeUtc, CreatorProcessId, IsReadOnly);
         }
 
         /// <summary>Writes a payload, replacing the previous one. Returns the new <see cref="Sequence"/>.</summary>
@@ -558,6 +621,7 @@ namespace PSSharedMemory.Engine
             {
                 while (true)
                 {
+                    CheckIntact();
                     ThrowIfUnusable();
                     cancellationToken.ThrowIfCancellationRequested();
                     long raw = RawSequence;
@@ -574,18 +638,30 @@ namespace PSSharedMemory.Engine
                     }
 
                     int observed = Volatile.Read(ref *ChangeWord);
-                    Interlocked.Increment(ref *ChangeWaiters);
+                    bool counted = _mapping.CanWaitForWake;
+                    if (counted)
+                    {
+                        Interlocked.Increment(ref *ChangeWaiters);
+                    }
+
                     try
                     {
                         raw = RawSequence;
-                        if (((raw & 1) != 0 || (raw >> 1) == sinceSequence) && !IsRemoved && !cancellationToken.IsCancellationRequested)
+                        if (((raw & 1) != 0 || (raw >> 1) == sinceSequence) && (Flags & SegmentFlags.Removed) == 0 && !cancellationToken.IsCancellationRequested)
                         {
-                            _mapping.Wait(ChangeWord, observed, Math.Min(remaining, WaitSliceMilliseconds));
+                            _mapping.Wait(ChangeWord, observed, Math.Min(remaining, counted ? WaitSliceMilliseconds : ReadOnlyPollMilliseconds));
                         }
+                    }
+                    catch (NativeException e) when (e.ErrorCode == Libc.EFAULT)
+                    {
+                        // The file was cut under the wait; the check at the top of the loop says so.
                     }
                     finally
                     {
-                        Interlocked.Decrement(ref *ChangeWaiters);
+                        if (counted && _mapping.CheckIntact() is null)
+                        {
+                            Interlocked.Decrement(ref *ChangeWaiters);
+                        }
                     }
                 }
             }
@@ -620,8 +696,16 @@ namespace PSSharedMemory.Engine
 
                 // Waiters on other threads notice the closed handle at once; the mapping itself stays
                 // until the last operation in flight ends (see Enter).
-                _mapping.WakeAll(ChangeWord);
-                _mapping.WakeAll(LockWord);
+                try
+                {
+                    _mapping.WakeAll(ChangeWord);
+                    _mapping.WakeAll(LockWord);
+                }
+                catch (NativeException)
+                {
+                    // The file was cut under the mapping (EFAULT); there is no one to wake through it.
+                }
+
                 _mapping.Dispose();
             }
         }
@@ -646,7 +730,40 @@ namespace PSSharedMemory.Engine
             }
 
             _mapping.AddRef();
+            try
+            {
+                CheckIntact();
+            }
+            catch
+            {
+                _mapping.Release();
+                throw;
+            }
+
             return new Lease(_mapping);
+        }
+
+        /// <summary>
+        /// Fails with Corrupted when the file no longer backs the whole mapping (someone shrank it), instead
+        /// of letting the next access fault. One fstat; a truncation after it and before the access can still
+        /// fault, which .NET cannot catch (see "Trust model" in docs/segment-format.md).
+        /// </summary>
+        private void CheckIntact()
+        {
+            string? damage;
+            try
+            {
+                damage = _mapping.CheckIntact();
+            }
+            catch (NativeException e)
+            {
+                throw Translate(e, Name, _store, _capacity);
+            }
+
+            if (damage is not null)
+            {
+                throw Corrupted(damage);
+            }
         }
 
         /// <summary>Keeps the mapping alive for the length of one operation.</summary>
@@ -750,7 +867,7 @@ namespace PSSharedMemory.Engine
         private long WriteCoreEntered<TWriter>(SharedMemoryContentType contentType, TimeSpan lockTimeout, CancellationToken cancellationToken, ref TWriter writePayload)
             where TWriter : struct, IPayloadWriter
         {
-            AcquireLock(lockTimeout, cancellationToken);
+            AcquireLockEntered(lockTimeout, cancellationToken);
             try
             {
                 lock (_writeGate)
@@ -842,33 +959,82 @@ namespace PSSharedMemory.Engine
 
             // Writers kept moving, or one is mid-write (or died mid-write): read under the lock, and
             // after any write in progress on this same handle from another thread.
-            AcquireLock(lockTimeout, cancellationToken);
+            if (_mapping.IsReadOnly)
+            {
+                // A read-only handle cannot record itself as the lock's owner; it only holds the file lock.
+                AcquireFileLockReadOnly(lockTimeout, cancellationToken);
+                try
+                {
+                    lock (_writeGate)
+                    {
+                        return ReadUnderLock(ref sequence, ref readPayload);
+                    }
+                }
+                finally
+                {
+                    _mapping.Unlock();
+                }
+            }
+
+            AcquireLockEntered(lockTimeout, cancellationToken);
             try
             {
                 lock (_writeGate)
                 {
-                    ThrowIfUnusable();
-                    long current = Volatile.Read(ref sequence);
-                    if ((current & 1) != 0)
-                    {
-                        throw new SharedMemoryException(SharedMemoryErrorCode.InterruptedWrite, Name,
-                            $"The last write to segment '{Name}' was interrupted (its writer stopped mid-write), so the payload is not valid. Write the segment again; the next complete write clears this.");
-                    }
-
-                    long length = *(long*)(_base + SegmentLayout.PayloadLengthOffset);
-                    uint type = *(uint*)(_base + SegmentLayout.ContentTypeOffset);
-                    if (length < 0 || length > _capacity || type > SegmentLayout.MaxContentType)
-                    {
-                        throw Corrupted($"its payload length ({length}) or content type ({type}) is out of range");
-                    }
-
-                    readPayload.ReadFrom(_base + SegmentLayout.HeaderSize, length, (SharedMemoryContentType)type);
-                    return current >> 1;
+                    return ReadUnderLock(ref sequence, ref readPayload);
                 }
             }
             finally
             {
                 Unlock();
+            }
+        }
+
+        private long ReadUnderLock<TReader>(ref long sequence, ref TReader readPayload)
+            where TReader : struct, IPayloadReader
+        {
+            CheckIntact();
+            ThrowIfUnusable();
+            long current = Volatile.Read(ref sequence);
+            if ((current & 1) != 0)
+            {
+                throw new SharedMemoryException(SharedMemoryErrorCode.InterruptedWrite, Name,
+                    $"The last write to segment '{Name}' was interrupted (its writer stopped mid-write), so the payload is not valid. Write the segment again; the next complete write clears this.");
+            }
+
+            long length = *(long*)(_base + SegmentLayout.PayloadLengthOffset);
+            uint type = *(uint*)(_base + SegmentLayout.ContentTypeOffset);
+            if (length < 0 || length > _capacity || type > SegmentLayout.MaxContentType)
+            {
+                throw Corrupted($"its payload length ({length}) or content type ({type}) is out of range");
+            }
+
+            readPayload.ReadFrom(_base + SegmentLayout.HeaderSize, length, (SharedMemoryContentType)type);
+            return current >> 1;
+        }
+
+        private void AcquireFileLockReadOnly(TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            long deadline = Deadline(timeout);
+            try
+            {
+                while (!_mapping.TryLock())
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    int remaining = Remaining(deadline);
+                    if (remaining == 0)
+                    {
+                        throw new SharedMemoryException(SharedMemoryErrorCode.LockTimeout, Name,
+                            $"Segment '{Name}' was being written for longer than {FormatTimeout(timeout)}, so no consistent copy could be read. Try again, or wait longer.");
+                    }
+
+                    CheckIntact();
+                    _mapping.Wait(LockWord, Volatile.Read(ref *LockWord), Math.Min(remaining, ReadOnlyPollMilliseconds));
+                }
+            }
+            catch (NativeException e)
+            {
+                throw Translate(e, Name, _store, 0);
             }
         }
 
@@ -883,6 +1049,11 @@ namespace PSSharedMemory.Engine
         private void AcquireLockEntered(TimeSpan timeout, CancellationToken cancellationToken)
         {
             ThrowIfUnusable();
+            if (_mapping.IsReadOnly)
+            {
+                throw ReadOnlySegment(Name, "locked or written");
+            }
+
             lock (_lockGate)
             {
                 if (_lockDepth > 0)
@@ -894,10 +1065,18 @@ namespace PSSharedMemory.Engine
 
             long deadline = Deadline(timeout);
             CancellationTokenRegistration registration = default;
+            bool waited = false;
             try
             {
                 while (true)
                 {
+                    if (waited)
+                    {
+                        // Time passed since the caller's check; the file may have been cut meanwhile.
+                        CheckIntact();
+                    }
+
+                    waited = true;
                     lock (_lockGate)
                     {
                         ThrowIfUnusable();
@@ -946,15 +1125,22 @@ namespace PSSharedMemory.Engine
                             _mapping.Wait(LockWord, observed, Math.Min(remaining, 50));
                         }
                     }
+                    catch (NativeException e) when (e.ErrorCode == Libc.EFAULT)
+                    {
+                        // The file was cut under the wait; the check at the top of the loop says so.
+                    }
                     finally
                     {
-                        Interlocked.Decrement(ref *LockWaiters);
+                        if (_mapping.CheckIntact() is null)
+                        {
+                            Interlocked.Decrement(ref *LockWaiters);
+                        }
                     }
                 }
             }
             catch (NativeException e)
             {
-                throw Translate(e, Name, SegmentStore.For(Scope), 0);
+                throw Translate(e, Name, _store, 0);
             }
             finally
             {
@@ -974,12 +1160,20 @@ namespace PSSharedMemory.Engine
         private void ReleaseNativeLock()
         {
             Volatile.Write(ref _abandonedLockProcessId, 0);
-            *(int*)(_base + SegmentLayout.LockOwnerPidOffset) = 0;
-            _mapping.Unlock();
-            Interlocked.Increment(ref *LockWord);
-            if (Volatile.Read(ref *LockWaiters) > 0)
+            bool intact = _mapping.CheckIntact() is null;
+            if (intact)
             {
-                _mapping.WakeAll(LockWord);
+                *(int*)(_base + SegmentLayout.LockOwnerPidOffset) = 0;
+            }
+
+            _mapping.Unlock();
+            if (intact)
+            {
+                Interlocked.Increment(ref *LockWord);
+                if (Volatile.Read(ref *LockWaiters) > 0)
+                {
+                    _mapping.WakeAll(LockWord);
+                }
             }
         }
 
@@ -989,7 +1183,14 @@ namespace PSSharedMemory.Engine
             {
                 if (!IsDisposed)
                 {
-                    _mapping.WakeAll(word);
+                    try
+                    {
+                        _mapping.WakeAll(word);
+                    }
+                    catch (NativeException)
+                    {
+                        // The file was cut (EFAULT); the waiter's own slice ends the wait.
+                    }
                 }
             }
         }
@@ -1091,6 +1292,10 @@ namespace PSSharedMemory.Engine
             new SharedMemoryException(SharedMemoryErrorCode.PayloadTooLarge, Name,
                 $"A payload of {SharedMemoryException.Bytes(length)} bytes does not fit segment '{Name}' of capacity {SharedMemoryException.Bytes(_capacity)} bytes; create it larger with New-SharedMemory -Size, after Remove-SharedMemory.");
 
+        private static SharedMemoryException ReadOnlySegment(string name, string action) =>
+            new SharedMemoryException(SharedMemoryErrorCode.ReadOnly, name,
+                $"Segment '{name}' is read-only for you: its permissions let you read it but not write to it, so it cannot be {action} by you. Ask its owner for write permission.");
+
         private SharedMemoryException Corrupted(string why) =>
             new SharedMemoryException(SharedMemoryErrorCode.Corrupted, Name,
                 $"Segment '{Name}' is corrupted: {why}. Remove it with Remove-SharedMemory and create it again.");
@@ -1122,14 +1327,21 @@ namespace PSSharedMemory.Engine
                     e.Function, errno, e);
             }
 
-            if ((errno == Libc.EACCES || errno == Libc.EPERM) && e.Function == "unlink")
+            if ((errno == Libc.EACCES || errno == Libc.EPERM) && (e.Function == "unlink" || e.Function == "unlinkat"))
             {
                 return new SharedMemoryException(SharedMemoryErrorCode.PermissionDenied, name,
                     $"You may not remove segment '{name}' ({e.Function}, error {errno}): it belongs to another user. Ask its owner to remove it; it was left as it was.",
                     e.Function, errno, e);
             }
 
-            if (errno == Libc.EACCES || errno == Libc.EPERM || errno == Libc.ELOOP)
+            if (errno == Libc.ELOOP)
+            {
+                return new SharedMemoryException(SharedMemoryErrorCode.SymbolicLink, name,
+                    $"Segment '{name}' or its store is a symbolic link, which is never followed ({e.Function}, error {errno}). Remove the link.",
+                    e.Function, errno, e);
+            }
+
+            if (errno == Libc.EACCES || errno == Libc.EPERM)
             {
                 return new SharedMemoryException(SharedMemoryErrorCode.PermissionDenied, name,
                     $"Access to segment '{name}' was denied ({e.Function}, error {errno}). Segments of other users cannot be opened; for sharing between users create the segment with the global scope and suitable permissions.",

@@ -7,7 +7,7 @@ namespace PSSharedMemory.Engine
     {
         internal SharedMemorySegmentInfo(string name, SharedMemoryScope scope, long capacity, long length,
             SharedMemoryContentType contentType, long sequence, int lastWriterProcessId, DateTime lastWriteTimeUtc,
-            DateTime creationTimeUtc, int creatorProcessId)
+            DateTime creationTimeUtc, int creatorProcessId, bool isReadOnly)
         {
             Name = name;
             Scope = scope;
@@ -19,7 +19,17 @@ namespace PSSharedMemory.Engine
             LastWriteTimeUtc = lastWriteTimeUtc;
             CreationTimeUtc = creationTimeUtc;
             CreatorProcessId = creatorProcessId;
+            IsReadOnly = isReadOnly;
+            Status = SharedMemorySegmentStatus.Ok;
         }
+
+        /// <summary>A file with a segment's name that cannot be used as one; only its name and the reason are known.</summary>
+        internal static SharedMemorySegmentInfo Damaged(string name, SharedMemoryScope scope, string problem) =>
+            new SharedMemorySegmentInfo(name, scope, 0, 0, SharedMemoryContentType.Empty, 0, 0, DateTime.MinValue, DateTime.MinValue, 0, false)
+            {
+                Status = SharedMemorySegmentStatus.Damaged,
+                Problem = problem,
+            };
 
         /// <summary>The segment's name.</summary>
         public string Name { get; }
@@ -50,5 +60,27 @@ namespace PSSharedMemory.Engine
 
         /// <summary>The process that created the segment.</summary>
         public int CreatorProcessId { get; }
+
+        /// <summary>True when this user may read the segment but not write it.</summary>
+        public bool IsReadOnly { get; }
+
+        /// <summary>Ok, or Damaged for a file that has a segment's name but cannot be used as one.</summary>
+        public SharedMemorySegmentStatus Status { get; private set; }
+
+        /// <summary>Why the segment is Damaged; null when it is Ok.</summary>
+        public string? Problem { get; private set; }
+    }
+
+    /// <summary>Whether a listed segment can be used.</summary>
+    public enum SharedMemorySegmentStatus
+    {
+        /// <summary>A valid segment.</summary>
+        Ok = 0,
+
+        /// <summary>
+        /// A file with a segment's name that is not a usable segment: corrupted, cut short, a symbolic link,
+        /// not a regular file, or owned by another user. It can be removed.
+        /// </summary>
+        Damaged,
     }
 }

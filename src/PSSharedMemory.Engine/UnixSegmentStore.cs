@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Threading;
 using PSSharedMemory.Engine.Native;
 
@@ -10,12 +11,34 @@ namespace PSSharedMemory.Engine
     /// which has no /dev/shm and limits shm_open names to about 30 bytes), mapped shared. The per-user
     /// directory is pssm-&lt;uid&gt; with mode 0700; the global one is pssm-global with mode 1777.
     /// </summary>
+    /// <remarks>
+    /// Every operation opens the store directory with O_DIRECTORY|O_NOFOLLOW, checks who owns it and its
+    /// mode on that descriptor, and then reaches segment files only relative to it (openat, linkat,
+    /// unlinkat). So a store that is a symbolic link, or that someone swaps between the check and the use,
+    /// is never followed. See "Trust model" in docs/segment-format.md.
+    /// </remarks>
     internal sealed unsafe class UnixSegmentStore : SegmentStore
     {
+        private const int OwnerOnlyMode = 0x1C0;     // 0700
+        private const int SharedStickyMode = 0x3FF;  // 01777
+        private const int StickyBit = 0x200;
+        private const int GroupOrOtherBits = 0x3F;   // 0077
+        private const int GroupOrOtherWrite = 0x12;  // 0022
+        private static readonly TimeSpan LeftoverAge = TimeSpan.FromMinutes(1);
+        private static readonly int s_processId = System.Diagnostics.Process.GetCurrentProcess().Id;
+
         private readonly uint _uid;
+        private long _nextLeftoverSweep;
 
         public UnixSegmentStore(SharedMemoryScope scope, string root)
         {
+            if (IntPtr.Size != 8)
+            {
+                // off_t, time_t and struct stat are bound with their 64-bit layouts; a 32-bit process would pass wrong arguments.
+                throw new PlatformNotSupportedException(
+                    "Shared memory segments on Linux and macOS need a 64-bit process; this process is 32-bit. Use a 64-bit .NET or PowerShell.");
+            }
+
             Scope = scope;
             _uid = Libc.GetEffectiveUserId();
             if (root.Length == 0)
@@ -37,12 +60,13 @@ namespace PSSharedMemory.Engine
 
         public override SegmentMapping Create(string name, long fileLength, int permissions, Action<SegmentMapping> initialize)
         {
-            EnsureDirectory(name);
-            string finalPath = PathOf(name);
-            string tempPath = System.IO.Path.Combine(Directory,
-                "." + name + "." + Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture) + ".creating");
+            using SafeFileDescriptor directory = OpenDirectory(name, create: true)!;
+            RemoveLeftovers(directory);
+            string finalName = FileNameOf(name) + FileExtension;
+            string tempName = "." + FileNameOf(name) + "." + s_processId.ToString(CultureInfo.InvariantCulture) + "."
+                + Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture) + CreatingExtension;
 
-            SafeFileDescriptor fd = Libc.Open(tempPath, Libc.O_RDWR | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, permissions);
+            SafeFileDescriptor fd = Libc.OpenAt(directory, tempName, Libc.O_RDWR | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, permissions);
             bool published = false;
             try
             {
@@ -61,13 +85,13 @@ namespace PSSharedMemory.Engine
                     }
                 }
 
-                var mapping = new UnixSegmentMapping(fd, Libc.Mmap(fd, fileLength));
+                var mapping = new UnixSegmentMapping(fd, Libc.Mmap(fd, fileLength), readOnly: false, checkAllocation: Libc.IsOnTmpfs(fd));
                 try
                 {
                     initialize(mapping);
 
                     // link(2) publishes the fully initialised file, and fails rather than replace an existing one.
-                    Libc.Link(tempPath, finalPath);
+                    Libc.LinkAt(directory, tempName, finalName);
                     published = true;
                     return mapping;
                 }
@@ -90,7 +114,7 @@ namespace PSSharedMemory.Engine
             {
                 try
                 {
-                    Libc.Unlink(tempPath);
+                    Libc.UnlinkAt(directory, tempName);
                 }
                 catch (NativeException)
                 {
@@ -101,30 +125,49 @@ namespace PSSharedMemory.Engine
 
         public override SegmentMapping Open(string name)
         {
-            string path = PathOf(name);
-            SafeFileDescriptor fd = Libc.Open(path, Libc.O_RDWR | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
+            using SafeFileDescriptor? directory = OpenDirectory(name, create: false);
+            if (directory is null)
+            {
+                throw new NativeException("open", Libc.ENOENT, Directory);
+            }
+
+            string fileName = FileNameOf(name) + FileExtension;
+            string path = System.IO.Path.Combine(Directory, fileName);
+            bool readOnly = false;
+            SafeFileDescriptor fd;
+            try
+            {
+                fd = Libc.OpenAt(directory, fileName, Libc.O_RDWR | Libc.O_NOFOLLOW | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
+            }
+            catch (NativeException e) when (e.ErrorCode == Libc.EACCES)
+            {
+                // Shared with this user for reading only (for example mode 0640 in the global scope).
+                fd = OpenFile(directory, fileName, path, name, Libc.O_RDONLY);
+                readOnly = true;
+            }
+            catch (NativeException e) when (e.ErrorCode == Libc.ELOOP)
+            {
+                throw SymbolicLinkSegment(name, path);
+            }
+
             try
             {
                 Libc.FileStatus status = Libc.Fstat(fd);
-                if ((status.Mode & Libc.S_IFMT) != Libc.S_IFREG)
+                CheckSegmentFile(name, path, status);
+                bool checkAllocation = Libc.IsOnTmpfs(fd);
+                if (checkAllocation && status.Blocks * 512 < status.Size)
                 {
-                    throw new SharedMemoryException(SharedMemoryErrorCode.Corrupted, name,
-                        $"'{path}' is not a regular file, so it is not a shared memory segment. Remove it by hand.");
+                    if (readOnly)
+                    {
+                        throw new SharedMemoryException(SharedMemoryErrorCode.Corrupted, name,
+                            $"The segment file '{path}' is sparse: only {SharedMemoryException.Bytes(status.Blocks * 512)} of its {SharedMemoryException.Bytes(status.Size)} bytes have memory, so reading it could fail when the store is full. Its owner can repair it by opening it, or remove it.");
+                    }
+
+                    // Reserve the pages now, so a full store fails here and never with SIGBUS in a later read.
+                    Libc.Fallocate(fd, status.Size);
                 }
 
-                if (Scope == SharedMemoryScope.User && status.Uid != _uid)
-                {
-                    throw new SharedMemoryException(SharedMemoryErrorCode.PermissionDenied, name,
-                        $"The segment file '{path}' belongs to user {status.Uid}, not to you ({_uid}); it was not opened. Remove it by hand if it should not be there.");
-                }
-
-                if (status.Size < SegmentLayout.HeaderSize)
-                {
-                    throw new SharedMemoryException(SharedMemoryErrorCode.Corrupted, name,
-                        $"The segment file '{path}' is {status.Size} bytes long, shorter than the {SegmentLayout.HeaderSize}-byte header. Remove it with Remove-SharedMemory and create it again.");
-                }
-
-                return new UnixSegmentMapping(fd, Libc.Mmap(fd, status.Size));
+                return new UnixSegmentMapping(fd, Libc.Mmap(fd, status.Size, readOnly), readOnly, checkAllocation);
             }
             catch
             {
@@ -133,61 +176,284 @@ namespace PSSharedMemory.Engine
             }
         }
 
-        public override bool Unlink(string name)
+        public override SegmentMapping? OpenForRemoval(string name, out bool exists)
         {
+            // An untrusted store fails here, before anything in it is touched.
+            using (SafeFileDescriptor? directory = OpenDirectory(name, create: false))
+            {
+                if (directory is null)
+                {
+                    exists = false;
+                    return null;
+                }
+            }
+
             try
             {
-                Libc.Unlink(PathOf(name));
-                return true;
+                SegmentMapping mapping = Open(name);
+                exists = true;
+                return mapping;
+            }
+            catch (NativeException e) when (e.ErrorCode == Libc.ENOENT)
+            {
+                exists = false;
+                return null;
+            }
+            catch (SharedMemoryException e) when (e.Code != SharedMemoryErrorCode.PermissionDenied)
+            {
+                // Not a usable segment (a symbolic link, a shrunk, sparse or foreign file): its name can still go.
+                exists = true;
+                return null;
+            }
+        }
+
+        public override bool Unlink(string name)
+        {
+            using SafeFileDescriptor? directory = OpenDirectory(name, create: false);
+            if (directory is null)
+            {
+                return false;
+            }
+
+            try
+            {
+                Libc.UnlinkAt(directory, FileNameOf(name) + FileExtension);
             }
             catch (NativeException e) when (e.ErrorCode == Libc.ENOENT)
             {
                 return false;
             }
+
+            RemoveLeftovers(directory);
+            return true;
         }
 
-        private void EnsureDirectory(string name)
+        public override bool Exists(string name)
         {
-            int mode = Scope == SharedMemoryScope.User ? 0x1C0 /* 0700 */ : 0x3FF /* 01777 */;
-            bool made;
+            if (OpenDirectoryIfPresent() is not SafeFileDescriptor directory)
+            {
+                return false;
+            }
+
+            using (directory)
+            {
+                return Libc.Lstat(System.IO.Path.Combine(Directory, FileNameOf(name) + FileExtension)) is not null;
+            }
+        }
+
+        public override bool IsOrphaned(string name, SegmentMapping mapping)
+        {
+            // The store is checked again too: one that became untrusted since the open fails here.
+            using (SafeFileDescriptor? directory = OpenDirectory(name, create: false))
+            {
+                if (directory is null)
+                {
+                    return true;
+                }
+            }
+
+            Libc.FileStatus? named = Libc.Lstat(PathOf(name));
+            return named is null || !named.Value.IsSameFile(((UnixSegmentMapping)mapping).Status());
+        }
+
+        public override void CheckTrusted()
+        {
+            OpenDirectoryIfPresent()?.Dispose();
+        }
+
+        /// <summary>The trusted store directory, or null when it does not exist yet.</summary>
+        private SafeFileDescriptor? OpenDirectoryIfPresent() => OpenDirectory(null, create: false);
+
+        /// <summary>
+        /// Opens the store directory without following a symbolic link and checks its owner and mode.
+        /// Returns null when it does not exist and <paramref name="create"/> is false.
+        /// </summary>
+        private SafeFileDescriptor? OpenDirectory(string? name, bool create)
+        {
+            bool made = false;
+            if (create)
+            {
+                int mode = Scope == SharedMemoryScope.User ? OwnerOnlyMode : SharedStickyMode;
+                try
+                {
+                    made = Libc.Mkdir(Directory, mode);
+                }
+                catch (NativeException e)
+                {
+                    string parent = System.IO.Path.GetDirectoryName(Directory) ?? Directory;
+                    throw new SharedMemoryException(
+                        e.ErrorCode == Libc.EACCES || e.ErrorCode == Libc.EPERM ? SharedMemoryErrorCode.PermissionDenied : SharedMemoryErrorCode.NativeError,
+                        name,
+                        $"The segment store '{Directory}' could not be created (mkdir failed with error {e.ErrorCode}). Check that '{parent}' exists and is writable, or point {StoreEnvironmentVariable} at a directory that is.",
+                        e.Function, e.ErrorCode, e);
+                }
+            }
+
+            SafeFileDescriptor directory;
             try
             {
-                made = Libc.Mkdir(Directory, mode);
+                directory = Libc.Open(Directory, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
             }
-            catch (NativeException e)
+            catch (NativeException e) when (e.ErrorCode == Libc.ENOENT && !create)
             {
-                string parent = System.IO.Path.GetDirectoryName(Directory) ?? Directory;
-                throw new SharedMemoryException(
-                    e.ErrorCode == Libc.EACCES || e.ErrorCode == Libc.EPERM ? SharedMemoryErrorCode.PermissionDenied : SharedMemoryErrorCode.NativeError,
-                    name,
-                    $"The segment store '{Directory}' could not be created (mkdir failed with error {e.ErrorCode}). Check that '{parent}' exists and is writable, or point {StoreEnvironmentVariable} at a directory that is.",
+                return null;
+            }
+            catch (NativeException e) when (e.ErrorCode == Libc.ELOOP || e.ErrorCode == Libc.ENOTDIR)
+            {
+                bool link = Libc.Lstat(Directory) is Libc.FileStatus status && (status.Mode & Libc.S_IFMT) == Libc.S_IFLNK;
+                throw new SharedMemoryException(link ? SharedMemoryErrorCode.SymbolicLink : SharedMemoryErrorCode.WrongFileType, name,
+                    link
+                        ? $"The segment store '{Directory}' is a symbolic link, which is never followed: whoever made it could read and change your segments. Remove the link, or point {StoreEnvironmentVariable} at a real directory."
+                        : $"The segment store '{Directory}' is not a directory. Remove whatever is there, or point {StoreEnvironmentVariable} at another directory.",
                     e.Function, e.ErrorCode, e);
             }
 
-            if (made)
+            try
             {
-                Libc.Chmod(Directory, mode);
-            }
+                if (made)
+                {
+                    // mkdir(2) applies the umask; set the mode exactly, on the directory just checked.
+                    Libc.Fchmod(directory, Scope == SharedMemoryScope.User ? OwnerOnlyMode : SharedStickyMode);
+                }
 
-            Libc.FileStatus? status = Libc.Lstat(Directory);
-            if (status is null || (status.Value.Mode & Libc.S_IFMT) != Libc.S_IFDIR)
-            {
-                throw new SharedMemoryException(SharedMemoryErrorCode.PermissionDenied, name,
-                    $"The segment store '{Directory}' is not a directory. Remove whatever is there, or point {StoreEnvironmentVariable} at another directory.");
+                CheckDirectory(name, Libc.Fstat(directory));
+                return directory;
             }
-
-            if (Scope == SharedMemoryScope.User && (status.Value.Uid != _uid || (status.Value.Mode & 0x3F) != 0))
+            catch
             {
-                throw new SharedMemoryException(SharedMemoryErrorCode.PermissionDenied, name,
-                    $"The segment store '{Directory}' must belong to you (uid {_uid}) with mode 0700, but belongs to uid {status.Value.Uid} with mode {Convert.ToString(status.Value.Mode & 0xFFF, 8)}. Remove it, or point {StoreEnvironmentVariable} at another directory.");
-            }
-
-            if (Scope == SharedMemoryScope.Global && status.Value.Uid != _uid && status.Value.Uid != 0 && (status.Value.Mode & 0x200) == 0)
-            {
-                throw new SharedMemoryException(SharedMemoryErrorCode.PermissionDenied, name,
-                    $"The global segment store '{Directory}' belongs to uid {status.Value.Uid} and is not sticky (mode 1777), so another user could replace your segments. Ask that user or root to remove it.");
+                directory.Dispose();
+                throw;
             }
         }
+
+        private void CheckDirectory(string? name, Libc.FileStatus status)
+        {
+            int mode = status.Mode & 0xFFF;
+            if (Scope == SharedMemoryScope.User)
+            {
+                if (status.Uid != _uid)
+                {
+                    throw new SharedMemoryException(SharedMemoryErrorCode.WrongOwner, name,
+                        $"The segment store '{Directory}' belongs to user {status.Uid}, not to you ({_uid}), so that user could read and change your segments; it was not used. Remove it, or point {StoreEnvironmentVariable} at a directory of your own.");
+                }
+
+                if ((mode & GroupOrOtherBits) != 0)
+                {
+                    throw new SharedMemoryException(SharedMemoryErrorCode.UnsafePermissions, name,
+                        $"The segment store '{Directory}' has mode {Octal(mode)}, which lets other users into it; it must be 0700. Run 'chmod 700 {Directory}', or remove it.");
+                }
+
+                return;
+            }
+
+            if (status.Uid != 0 && status.Uid != _uid)
+            {
+                // The owner of a directory may delete and replace any file in it, sticky bit or not.
+                throw new SharedMemoryException(SharedMemoryErrorCode.WrongOwner, name,
+                    $"The global segment store '{Directory}' belongs to user {status.Uid}, who could therefore replace any global segment; it was not used. "
+                    + $"An administrator should remove it and create it owned by root: 'install -d -m 1777 -o root -g root {Directory}', or at every boot with the systemd-tmpfiles line 'd {Directory} 1777 root root -'.");
+            }
+
+            if ((mode & GroupOrOtherWrite) != 0 && (mode & StickyBit) == 0)
+            {
+                throw new SharedMemoryException(SharedMemoryErrorCode.UnsafePermissions, name,
+                    $"The global segment store '{Directory}' has mode {Octal(mode)}: others may write to it but it is not sticky, so any user could delete or replace your segments. It must have mode 1777: run 'chmod 1777 {Directory}' as its owner.");
+            }
+        }
+
+        private SafeFileDescriptor OpenFile(SafeFileDescriptor directory, string fileName, string path, string name, int access)
+        {
+            try
+            {
+                return Libc.OpenAt(directory, fileName, access | Libc.O_NOFOLLOW | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
+            }
+            catch (NativeException e) when (e.ErrorCode == Libc.ELOOP)
+            {
+                throw SymbolicLinkSegment(name, path);
+            }
+        }
+
+        private void CheckSegmentFile(string name, string path, Libc.FileStatus status)
+        {
+            if ((status.Mode & Libc.S_IFMT) != Libc.S_IFREG)
+            {
+                throw new SharedMemoryException(SharedMemoryErrorCode.WrongFileType, name,
+                    $"'{path}' is not a regular file, so it is not a shared memory segment; it was not used. Remove it.");
+            }
+
+            if (Scope == SharedMemoryScope.User && status.Uid != _uid)
+            {
+                throw new SharedMemoryException(SharedMemoryErrorCode.WrongOwner, name,
+                    $"The segment file '{path}' belongs to user {status.Uid}, not to you ({_uid}); it was not opened. Remove it if it should not be there.");
+            }
+
+            if (status.Size < SegmentLayout.HeaderSize)
+            {
+                throw new SharedMemoryException(SharedMemoryErrorCode.Corrupted, name,
+                    $"The segment file '{path}' is {status.Size} bytes long, shorter than the {SegmentLayout.HeaderSize}-byte header. Remove the segment and create it again.");
+            }
+        }
+
+        private SharedMemoryException SymbolicLinkSegment(string name, string path) =>
+            new SharedMemoryException(SharedMemoryErrorCode.SymbolicLink, name,
+                $"'{path}' is a symbolic link, which is never followed: a segment is a regular file in the store. Remove the link.");
+
+        /// <summary>
+        /// Removes "*.creating" files that a create left behind when its process was killed: older than a
+        /// minute, and their process (named in the file name) is gone. At most once a minute per store.
+        /// </summary>
+        private void RemoveLeftovers(SafeFileDescriptor directory)
+        {
+            long now = DateTime.UtcNow.Ticks;
+            long due = Interlocked.Read(ref _nextLeftoverSweep);
+            if (now < due || Interlocked.CompareExchange(ref _nextLeftoverSweep, now + LeftoverAge.Ticks, due) != due)
+            {
+                return;
+            }
+
+            try
+            {
+                foreach (string path in System.IO.Directory.EnumerateFiles(Directory, ".*" + CreatingExtension))
+                {
+                    string fileName = System.IO.Path.GetFileName(path);
+                    if (IsAbandonedLeftover(fileName, System.IO.File.GetLastWriteTimeUtc(path)))
+                    {
+                        try
+                        {
+                            Libc.UnlinkAt(directory, fileName);
+                        }
+                        catch (NativeException)
+                        {
+                            // Another user's leftover, or already gone.
+                        }
+                    }
+                }
+            }
+            catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException)
+            {
+                // Tidying is a courtesy; never fail a create or remove over it.
+            }
+        }
+
+        /// <summary>".&lt;name&gt;.&lt;pid&gt;.&lt;guid&gt;.creating", old enough, and its process gone.</summary>
+        internal static bool IsAbandonedLeftover(string fileName, DateTime lastWriteUtc)
+        {
+            if (DateTime.UtcNow - lastWriteUtc < LeftoverAge || !fileName.EndsWith(CreatingExtension, StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            string[] parts = fileName.Substring(0, fileName.Length - CreatingExtension.Length).Split('.');
+            if (parts.Length < 4
+                || !int.TryParse(parts[parts.Length - 2], NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+            {
+                return false;
+            }
+
+            return !Libc.ProcessMayExist(pid);
+        }
+
+        private static string Octal(int mode) => "0" + Convert.ToString(mode, 8);
     }
 
     internal sealed unsafe class UnixSegmentMapping : SegmentMapping
@@ -195,21 +461,54 @@ namespace PSSharedMemory.Engine
         private readonly SafeFileDescriptor _fd;
         private readonly SafeMappedView _view;
         private readonly byte* _base;
+        private readonly bool _readOnly;
+        private readonly bool _checkAllocation;
 
-        public UnixSegmentMapping(SafeFileDescriptor fd, SafeMappedView view)
+        public UnixSegmentMapping(SafeFileDescriptor fd, SafeMappedView view, bool readOnly, bool checkAllocation)
         {
             _fd = fd;
             _view = view;
             _base = (byte*)view.DangerousGetHandle();
+            _readOnly = readOnly;
+            _checkAllocation = checkAllocation;
         }
 
         public override byte* Base => _base;
 
         public override long Length => _view.Length;
 
+        public override bool IsReadOnly => _readOnly;
+
+        public override bool CanWaitForWake => !_readOnly;
+
         public override bool TryLock() => Libc.TryFlockExclusive(_fd);
 
         public override void Unlock() => Libc.Funlock(_fd);
+
+        public Libc.FileStatus Status() => Libc.Fstat(_fd);
+
+        public override string? CheckIntact()
+        {
+            // Touching a page past the end of the file raises SIGBUS, which .NET cannot catch.
+            Libc.FileStatus status = Libc.Fstat(_fd);
+            long length = _view.Length;
+            if (status.Size < length)
+            {
+                return $"its file was cut to {SharedMemoryException.Bytes(status.Size)} bytes, but it needs {SharedMemoryException.Bytes(length)}; some other program changed it";
+            }
+
+            if (_checkAllocation && status.Blocks * 512 < length)
+            {
+                if (_readOnly)
+                {
+                    return $"its file is sparse (only {SharedMemoryException.Bytes(status.Blocks * 512)} of {SharedMemoryException.Bytes(length)} bytes have memory); some other program changed it";
+                }
+
+                Libc.Fallocate(_fd, length);
+            }
+
+            return null;
+        }
 
         public override void Wait(int* word, int expected, int timeoutMilliseconds)
         {

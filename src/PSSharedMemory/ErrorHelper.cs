@@ -36,6 +36,11 @@ namespace PSSharedMemory
                 SharedMemoryErrorCode.PermissionDenied => ("PermissionDenied", ErrorCategory.PermissionDenied),
                 SharedMemoryErrorCode.OutOfSpace => ("OutOfSpace", ErrorCategory.ResourceUnavailable),
                 SharedMemoryErrorCode.NotLocked => ("SharedMemoryNotLocked", ErrorCategory.InvalidOperation),
+                SharedMemoryErrorCode.SymbolicLink => ("SharedMemorySymbolicLink", ErrorCategory.SecurityError),
+                SharedMemoryErrorCode.WrongFileType => ("SharedMemoryWrongFileType", ErrorCategory.SecurityError),
+                SharedMemoryErrorCode.WrongOwner => ("SharedMemoryWrongOwner", ErrorCategory.SecurityError),
+                SharedMemoryErrorCode.UnsafePermissions => ("SharedMemoryUnsafePermissions", ErrorCategory.SecurityError),
+                SharedMemoryErrorCode.ReadOnly => ("SharedMemoryReadOnly", ErrorCategory.PermissionDenied),
                 _ => ("SharedMemoryNativeError", ErrorCategory.NotSpecified),
             };
             return new ErrorRecord(exception, id, category, target);

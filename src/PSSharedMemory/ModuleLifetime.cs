@@ -11,6 +11,13 @@ namespace PSSharedMemory
         /// <summary>Called by Import-Module.</summary>
         public void OnImport()
         {
+            if (IntPtr.Size != 8 && !System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows))
+            {
+                // The Unix store binds off_t and struct stat with their 64-bit layouts.
+                throw new PlatformNotSupportedException(
+                    "PSSharedMemory needs a 64-bit PowerShell on Linux and macOS; this one is 32-bit. Use a 64-bit pwsh.");
+            }
+
             if (System.Threading.Interlocked.Exchange(ref s_exitHooked, 1) == 0)
             {
                 AppDomain.CurrentDomain.ProcessExit += (_, _) => SegmentCache.ReleaseAll();

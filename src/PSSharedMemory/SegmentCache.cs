@@ -2,33 +2,44 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Management.Automation.Runspaces;
+using System.Threading;
 using PSSharedMemory.Engine;
 
 namespace PSSharedMemory
 {
     /// <summary>
-    /// The open segment handles of this process, one per (runspace, scope, name). Repeated calls reuse a
-    /// mapping instead of reopening it. The engine's lock belongs to a handle, so giving every runspace its
-    /// own handle is what makes two runspaces exclude each other, and what keeps a lock taken by
+    /// The open segment handles of this process, one per (runspace, store directory, name). Repeated calls
+    /// reuse a mapping instead of reopening it. The engine's lock belongs to a handle, so giving every
+    /// runspace its own handle is what makes two runspaces exclude each other, and what keeps a lock taken by
     /// Lock-SharedMemory alive until Unlock-SharedMemory in the same runspace.
     /// </summary>
+    /// <remarks>
+    /// Bounded: above <see cref="MaxHandlesPerRunspace"/> handles in a runspace, the least recently used
+    /// ones are closed, except those whose lock the runspace holds. Before a handle is reused it is checked
+    /// against the file its name leads to now, so a segment deleted or replaced underneath (by a cleaner, or
+    /// by logind's RemoveIPC) is opened afresh instead of read from an orphaned file. The key includes the
+    /// store directory, so a changed PSSHAREDMEMORY_STORE takes effect on the next command.
+    /// </remarks>
     internal static class SegmentCache
     {
-        private static readonly ConcurrentDictionary<Key, SharedMemorySegment> s_handles = new ConcurrentDictionary<Key, SharedMemorySegment>();
+        /// <summary>Open handles a runspace keeps; each is a file descriptor and a mapping.</summary>
+        internal const int MaxHandlesPerRunspace = 256;
+
+        // Handles are closed down to this many when the limit is passed, so eviction scans are rare.
+        private const int TrimTarget = MaxHandlesPerRunspace * 3 / 4;
+
+        private static readonly ConcurrentDictionary<Key, Entry> s_handles = new ConcurrentDictionary<Key, Entry>();
         private static readonly ConcurrentDictionary<Guid, Runspace> s_watchedRunspaces = new ConcurrentDictionary<Guid, Runspace>();
+        private static readonly ConcurrentDictionary<Guid, StrongCounter> s_counts = new ConcurrentDictionary<Guid, StrongCounter>();
+        private static long s_clock;
 
         /// <summary>The handle of an existing segment; throws NotFound (or Corrupted, PermissionDenied) otherwise.</summary>
         public static SharedMemorySegment Open(string name, SharedMemoryScope scope)
         {
-            Key key = new Key(CurrentRunspaceId(), scope, name);
-            if (s_handles.TryGetValue(key, out SharedMemorySegment? cached))
+            Key key = KeyOf(name, scope);
+            if (TryReuse(key, out SharedMemorySegment? cached))
             {
-                if (!cached.IsRemoved && !cached.IsDisposed)
-                {
-                    return cached;
-                }
-
-                Drop(key, cached);
+                return cached!;
             }
 
             return Add(key, SharedMemorySegment.Open(name, scope));
@@ -38,15 +49,10 @@ namespace PSSharedMemory
         public static SharedMemorySegment OpenOrCreate(string name, SharedMemoryScope scope, long capacityIfNew, out bool created)
         {
             created = false;
-            Key key = new Key(CurrentRunspaceId(), scope, name);
-            if (s_handles.TryGetValue(key, out SharedMemorySegment? cached))
+            Key key = KeyOf(name, scope);
+            if (TryReuse(key, out SharedMemorySegment? cached))
             {
-                if (!cached.IsRemoved && !cached.IsDisposed)
-                {
-                    return cached;
-                }
-
-                Drop(key, cached);
+                return cached!;
             }
 
             while (true)
@@ -69,11 +75,20 @@ namespace PSSharedMemory
             }
         }
 
-        /// <summary>The cached handle when it is still usable; no system call.</summary>
-        public static bool TryGetUsable(string name, SharedMemoryScope scope, out SharedMemorySegment? segment)
+        /// <summary>The cached handle when it is still the segment its name leads to.</summary>
+        public static bool TryGetUsable(string name, SharedMemoryScope scope, out SharedMemorySegment? segment) =>
+            TryReuse(KeyOf(name, scope), out segment);
+
+        /// <summary>Keeps a handle the caller just created or opened, and returns the one in the cache.</summary>
+        public static SharedMemorySegment Add(SharedMemorySegment segment) =>
+            Add(new Key(CurrentRunspaceId(), segment.StoreDirectory, segment.Name), segment);
+
+        /// <summary>The cached handle, whatever its state, without opening anything.</summary>
+        public static bool TryGetCached(string name, SharedMemoryScope scope, out SharedMemorySegment? segment)
         {
-            if (s_handles.TryGetValue(new Key(CurrentRunspaceId(), scope, name), out segment) && !segment.IsRemoved && !segment.IsDisposed)
+            if (s_handles.TryGetValue(KeyOf(name, scope), out Entry? entry))
             {
+                segment = entry.Segment;
                 return true;
             }
 
@@ -81,17 +96,9 @@ namespace PSSharedMemory
             return false;
         }
 
-        /// <summary>Keeps a handle the caller just created or opened, and returns the one in the cache.</summary>
-        public static SharedMemorySegment Add(SharedMemorySegment segment) =>
-            Add(new Key(CurrentRunspaceId(), segment.Scope, segment.Name), segment);
-
-        /// <summary>The cached handle, whatever its state, without opening anything.</summary>
-        public static bool TryGetCached(string name, SharedMemoryScope scope, out SharedMemorySegment? segment) =>
-            s_handles.TryGetValue(new Key(CurrentRunspaceId(), scope, name), out segment);
-
         /// <summary>Forgets and closes a handle that turned out to be removed.</summary>
         public static void Evict(SharedMemorySegment segment) =>
-            Drop(new Key(CurrentRunspaceId(), segment.Scope, segment.Name), segment);
+            Drop(new Key(CurrentRunspaceId(), segment.StoreDirectory, segment.Name), segment);
 
         /// <summary>Closes the handles of the current runspace, releasing any lock they hold.</summary>
         public static void ReleaseCurrentRunspace() => ReleaseRunspace(CurrentRunspaceId());
@@ -99,51 +106,163 @@ namespace PSSharedMemory
         /// <summary>Closes every handle of the process.</summary>
         public static void ReleaseAll()
         {
-            foreach (KeyValuePair<Key, SharedMemorySegment> entry in s_handles)
+            foreach (KeyValuePair<Key, Entry> entry in s_handles)
             {
-                Drop(entry.Key, entry.Value);
+                Drop(entry.Key, entry.Value.Segment);
+            }
+        }
+
+        /// <summary>Handles the current runspace keeps open (for tests and diagnostics).</summary>
+        internal static int CountForCurrentRunspace() =>
+            s_counts.TryGetValue(CurrentRunspaceId(), out StrongCounter? counter) ? Volatile.Read(ref counter.Value) : 0;
+
+        private static Key KeyOf(string name, SharedMemoryScope scope) =>
+            new Key(CurrentRunspaceId(), SharedMemorySegment.GetStoreDirectory(scope), name);
+
+        private static bool TryReuse(Key key, out SharedMemorySegment? segment)
+        {
+            if (s_handles.TryGetValue(key, out Entry? entry))
+            {
+                if (IsCurrent(entry.Segment))
+                {
+                    entry.LastUsed = Interlocked.Increment(ref s_clock);
+                    segment = entry.Segment;
+                    return true;
+                }
+
+                Drop(key, entry.Segment);
+            }
+
+            segment = null;
+            return false;
+        }
+
+        /// <summary>Open, not removed, and still the file its name leads to. A handle that cannot tell is not reused.</summary>
+        private static bool IsCurrent(SharedMemorySegment segment)
+        {
+            if (segment.IsDisposed)
+            {
+                return false;
+            }
+
+            try
+            {
+                return !segment.IsOrphaned();
+            }
+            catch (Exception e) when (e is SharedMemoryException || e is ObjectDisposedException)
+            {
+                // Cut short, or closed meanwhile: open the name again, which reports what is wrong with it.
+                return false;
             }
         }
 
         private static void ReleaseRunspace(Guid runspaceId)
         {
-            foreach (KeyValuePair<Key, SharedMemorySegment> entry in s_handles)
+            foreach (KeyValuePair<Key, Entry> entry in s_handles)
             {
                 if (entry.Key.RunspaceId == runspaceId)
                 {
-                    Drop(entry.Key, entry.Value);
+                    Drop(entry.Key, entry.Value.Segment);
                 }
             }
         }
 
         private static SharedMemorySegment Add(Key key, SharedMemorySegment segment)
         {
+            var entry = new Entry(segment, Interlocked.Increment(ref s_clock));
             while (true)
             {
-                if (s_handles.TryAdd(key, segment))
+                if (s_handles.TryAdd(key, entry))
                 {
                     WatchRunspace(key.RunspaceId);
+                    StrongCounter counter = s_counts.GetOrAdd(key.RunspaceId, _ => new StrongCounter());
+                    if (Interlocked.Increment(ref counter.Value) > MaxHandlesPerRunspace)
+                    {
+                        Trim(key.RunspaceId, segment);
+                    }
+
                     return segment;
                 }
 
-                if (s_handles.TryGetValue(key, out SharedMemorySegment? other) && !ReferenceEquals(other, segment))
+                if (s_handles.TryGetValue(key, out Entry? other) && !ReferenceEquals(other.Segment, segment))
                 {
-                    if (!other.IsRemoved && !other.IsDisposed)
+                    if (IsCurrent(other.Segment))
                     {
                         // Another thread of the same runspace won the race; use its handle.
                         segment.Dispose();
-                        return other;
+                        other.LastUsed = Interlocked.Increment(ref s_clock);
+                        return other.Segment;
                     }
 
-                    Drop(key, other);
+                    Drop(key, other.Segment);
                 }
+            }
+        }
+
+        /// <summary>
+        /// Closes the runspace's least recently used handles down to <see cref="TrimTarget"/>: first those of
+        /// segments found removed, then the oldest. Never one whose lock is held, nor the one just added.
+        /// </summary>
+        private static void Trim(Guid runspaceId, SharedMemorySegment keep)
+        {
+            var candidates = new List<KeyValuePair<Key, Entry>>();
+            foreach (KeyValuePair<Key, Entry> pair in s_handles)
+            {
+                if (pair.Key.RunspaceId == runspaceId && !ReferenceEquals(pair.Value.Segment, keep) && !pair.Value.Segment.IsLockHeld)
+                {
+                    candidates.Add(pair);
+                }
+            }
+
+            int excess = (s_counts.TryGetValue(runspaceId, out StrongCounter? counter) ? Volatile.Read(ref counter.Value) : 0) - TrimTarget;
+            foreach (KeyValuePair<Key, Entry> pair in candidates)
+            {
+                if (excess > 0 && IsRemovedQuietly(pair.Value.Segment))
+                {
+                    Drop(pair.Key, pair.Value.Segment);
+                    excess--;
+                }
+            }
+
+            candidates.Sort((a, b) => a.Value.LastUsed.CompareTo(b.Value.LastUsed));
+            foreach (KeyValuePair<Key, Entry> pair in candidates)
+            {
+                if (excess <= 0)
+                {
+                    break;
+                }
+
+                if (!pair.Value.Segment.IsDisposed && !pair.Value.Segment.IsLockHeld)
+                {
+                    Drop(pair.Key, pair.Value.Segment);
+                    excess--;
+                }
+            }
+        }
+
+        private static bool IsRemovedQuietly(SharedMemorySegment segment)
+        {
+            try
+            {
+                return segment.IsDisposed || segment.IsRemoved;
+            }
+            catch (Exception e) when (e is SharedMemoryException || e is ObjectDisposedException)
+            {
+                return true;
             }
         }
 
         private static void Drop(Key key, SharedMemorySegment segment)
         {
-            if (((ICollection<KeyValuePair<Key, SharedMemorySegment>>)s_handles).Remove(new KeyValuePair<Key, SharedMemorySegment>(key, segment)))
+            if (s_handles.TryGetValue(key, out Entry? entry)
+                && ReferenceEquals(entry.Segment, segment)
+                && ((ICollection<KeyValuePair<Key, Entry>>)s_handles).Remove(new KeyValuePair<Key, Entry>(key, entry)))
             {
+                if (s_counts.TryGetValue(key.RunspaceId, out StrongCounter? counter))
+                {
+                    Interlocked.Decrement(ref counter.Value);
+                }
+
                 segment.Dispose();
             }
         }
@@ -172,29 +291,52 @@ namespace PSSharedMemory
                 runspace.StateChanged -= OnRunspaceStateChanged;
                 s_watchedRunspaces.TryRemove(runspace.InstanceId, out _);
                 ReleaseRunspace(runspace.InstanceId);
+                s_counts.TryRemove(runspace.InstanceId, out _);
             }
+        }
+
+        private sealed class Entry
+        {
+            public Entry(SharedMemorySegment segment, long lastUsed)
+            {
+                Segment = segment;
+                LastUsed = lastUsed;
+            }
+
+            public SharedMemorySegment Segment { get; }
+
+            public long LastUsed;
+        }
+
+        private sealed class StrongCounter
+        {
+            public int Value;
         }
 
         private readonly struct Key : IEquatable<Key>
         {
-            public Key(Guid runspaceId, SharedMemoryScope scope, string name)
+            public Key(Guid runspaceId, string storeDirectory, string name)
             {
                 RunspaceId = runspaceId;
-                Scope = scope;
+                StoreDirectory = storeDirectory;
                 Name = name;
             }
 
             public Guid RunspaceId { get; }
 
-            public SharedMemoryScope Scope { get; }
+            public string StoreDirectory { get; }
 
             public string Name { get; }
 
-            public bool Equals(Key other) => RunspaceId == other.RunspaceId && Scope == other.Scope && string.Equals(Name, other.Name, StringComparison.Ordinal);
+            public bool Equals(Key other) =>
+                RunspaceId == other.RunspaceId
+                && string.Equals(StoreDirectory, other.StoreDirectory, StringComparison.Ordinal)
+                && string.Equals(Name, other.Name, StringComparison.Ordinal);
 
             public override bool Equals(object? obj) => obj is Key other && Equals(other);
 
-            public override int GetHashCode() => unchecked((RunspaceId.GetHashCode() * 397) ^ ((int)Scope * 31) ^ StringComparer.Ordinal.GetHashCode(Name));
+            public override int GetHashCode() =>
+                unchecked((RunspaceId.GetHashCode() * 397) ^ (StringComparer.Ordinal.GetHashCode(StoreDirectory) * 31) ^ StringComparer.Ordinal.GetHashCode(Name));
         }
     }
 }

@@ -21,6 +21,9 @@ namespace PSSharedMemory
             LastWriteTime = info.LastWriteTimeUtc.ToLocalTime();
             CreationTime = info.CreationTimeUtc.ToLocalTime();
             CreatorProcessId = info.CreatorProcessId;
+            Status = info.Status;
+            Problem = info.Problem;
+            IsReadOnly = info.IsReadOnly;
         }
 
         /// <summary>The segment's name.</summary>
@@ -52,6 +55,15 @@ namespace PSSharedMemory
 
         /// <summary>The process that created the segment.</summary>
         public int CreatorProcessId { get; }
+
+        /// <summary>Ok, or Damaged for a file with a segment's name that cannot be used as one (it can be removed).</summary>
+        public SharedMemorySegmentStatus Status { get; }
+
+        /// <summary>Why the segment is Damaged; empty when it is Ok.</summary>
+        public string? Problem { get; }
+
+        /// <summary>True when this user may read the segment but not write, lock or remove it.</summary>
+        public bool IsReadOnly { get; }
 
         /// <summary>The name, so that the object converts to the string a -Name parameter wants.</summary>
         public override string ToString() => Name;

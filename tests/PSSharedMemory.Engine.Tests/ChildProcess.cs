@@ -33,6 +33,79 @@ namespace PSSharedMemory.Engine.Tests
 
         public int Id => _process.Id;
 
+        private static readonly object s_copyGate = new object();
+        private static string? s_helperForOtherUsers;
+
+        /// <summary>True where a test may run a process as user nobody: Linux, as root, with setpriv.</summary>
+        public static bool CanRunAsNobody =>
+            OperatingSystem.IsLinux() && Environment.UserName == "root" && File.Exists("/usr/bin/setpriv");
+
+        /// <summary>
+        /// The helper copied to a fresh world-readable directory under /tmp, because user nobody may not be
+        /// able to reach the build output (a checkout in a 0700 home or temp directory).
+        /// </summary>
+        public static string HelperForOtherUsers()
+        {
+            lock (s_copyGate)
+            {
+                if (s_helperForOtherUsers is null)
+                {
+                    string directory = Path.Combine("/tmp", "pssm-helper-" + Guid.NewGuid().ToString("N").Substring(0, 12));
+                    Directory.CreateDirectory(directory);
+                    if (!OperatingSystem.IsWindows())
+                    {
+                        File.SetUnixFileMode(directory, (UnixFileMode)0x1ED /* 0755 */);
+                    }
+
+                    foreach (string file in Directory.EnumerateFiles(AppContext.BaseDirectory))
+                    {
+                        string fileName = Path.GetFileName(file);
+                        if (fileName.StartsWith("PSSharedMemory.TestHelper.", StringComparison.Ordinal) || fileName == "PSSharedMemory.Engine.dll")
+                        {
+                            string copy = Path.Combine(directory, fileName);
+                            File.Copy(file, copy);
+                            if (!OperatingSystem.IsWindows())
+                            {
+                                File.SetUnixFileMode(copy, (UnixFileMode)0x1A4 /* 0644 */);
+                            }
+                        }
+                    }
+
+                    s_helperForOtherUsers = Path.Combine(directory, "PSSharedMemory.TestHelper.dll");
+                    AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(directory, recursive: true);
+                }
+
+                return s_helperForOtherUsers;
+            }
+        }
+
+        /// <summary>Starts the helper as user nobody (see <see cref="CanRunAsNobody"/>).</summary>
+        public static ChildProcess StartAsNobody(params string[] arguments)
+        {
+            var info = new ProcessStartInfo("/usr/bin/setpriv")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                RedirectStandardInput = true,
+                UseShellExecute = false,
+            };
+            foreach (string argument in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", HelperForOtherUsers() })
+            {
+                info.ArgumentList.Add(argument);
+            }
+
+            foreach (string argument in arguments)
+            {
+                info.ArgumentList.Add(argument);
+            }
+
+            info.Environment["DOTNET_CLI_HOME"] = "/tmp";
+            info.Environment["HOME"] = "/tmp";
+            return new ChildProcess(Process.Start(info)!);
+        }
+
+        public bool HasExited => _process.HasExited;
+
         public static ChildProcess Start(params string[] arguments)
         {
             string helper = Path.Combine(AppContext.BaseDirectory, "PSSharedMemory.TestHelper.dll");

@@ -220,12 +220,11 @@ namespace PSSharedMemory.Engine.Tests
             }
         }
 
-        private static bool CanRunAsNobody() =>
-            OperatingSystem.IsLinux() && Environment.UserName == "root" && System.IO.File.Exists("/usr/bin/setpriv");
+        private static bool CanRunAsNobody() => ChildProcess.CanRunAsNobody;
 
         private static string RunAsNobody(params string[] arguments)
         {
-            string helper = System.IO.Path.Combine(AppContext.BaseDirectory, "PSSharedMemory.TestHelper.dll");
+            string helper = ChildProcess.HelperForOtherUsers();
             var info = new ProcessStartInfo("/usr/bin/setpriv")
             {
                 RedirectStandardOutput = true,

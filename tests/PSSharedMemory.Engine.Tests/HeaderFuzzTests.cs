@@ -100,7 +100,7 @@ namespace PSSharedMemory.Engine.Tests
 
             var error = Assert.Throws<SharedMemoryException>(() => SharedMemorySegment.Open(name));
             Assert.Equal(SharedMemoryErrorCode.Corrupted, error.Code);
-            Assert.Contains("Remove-SharedMemory", error.Message);
+            Assert.Contains("Remove", error.Message);
             Assert.True(SharedMemorySegment.Remove(name));
         }
 

@@ -227,7 +227,7 @@ namespace PSSharedMemory.Engine.Tests
         }
 
         [Fact]
-        public void ListFiltersByWildcardAndSkipsForeignFiles()
+        public void ListFiltersByWildcardSkipsForeignFilesAndShowsDamagedOnes()
         {
             string prefix = "list-" + Guid.NewGuid().ToString("N").Substring(0, 8);
             using var a = new RemoveOnDispose(prefix + "-a");
@@ -248,7 +248,12 @@ namespace PSSharedMemory.Engine.Tests
             try
             {
                 var listed = SharedMemorySegment.List(prefix + "-*");
-                Assert.Equal(new[] { a.Name, b.Name }, listed.Select(s => s.Name).ToArray());
+
+                // The .txt file is not named like a segment; the junk one is, so it is listed as damaged.
+                Assert.Equal(new[] { a.Name, b.Name, prefix + "-junk" }, listed.Select(s => s.Name).ToArray());
+                Assert.Equal(new[] { SharedMemorySegmentStatus.Ok, SharedMemorySegmentStatus.Ok, SharedMemorySegmentStatus.Damaged }, listed.Select(s => s.Status).ToArray());
+                Assert.Contains("shorter than the 128-byte header", listed[2].Problem);
+                Assert.Null(listed[0].Problem);
                 SharedMemorySegmentInfo info = listed[1];
                 Assert.Equal(20, info.Capacity);
                 Assert.Equal(3, info.Length);

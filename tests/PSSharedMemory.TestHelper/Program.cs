@@ -159,9 +159,97 @@ internal static class Program
 
                 return 0;
 
+            case "session":
+                return Session(name, args.Length > 2 ? (SharedMemoryScope)Enum.Parse(typeof(SharedMemoryScope), args[2]) : SharedMemoryScope.User);
+
             default:
                 Console.Error.WriteLine("unknown command " + command);
                 return 2;
         }
+    }
+
+    /// <summary>
+    /// Opens the segment once and keeps the handle, then runs one command per stdin line and prints one
+    /// line per outcome: "read &lt;text&gt;", "wrote &lt;version&gt;", "locked", "removed &lt;bool&gt;",
+    /// "waiting" then "changed &lt;version&gt;", "info ...", "list ...", or "error &lt;Code&gt;" for any failure.
+    /// A test that damages the file between commands sees this process answer, not crash.
+    /// </summary>
+    private static int Session(string name, SharedMemoryScope scope)
+    {
+        SharedMemorySegment segment;
+        try
+        {
+            segment = SharedMemorySegment.Open(name, scope);
+        }
+        catch (SharedMemoryException e)
+        {
+            Console.WriteLine("error " + e.Code);
+            Console.Error.WriteLine(e.Message);
+            return 3;
+        }
+
+        using (segment)
+        {
+            Console.WriteLine(segment.IsReadOnly ? "open read-only" : "open read-write");
+            string? line;
+            while ((line = Console.In.ReadLine()) is not null)
+            {
+                string verb = line.Split(' ')[0];
+                string argument = line.Length > verb.Length ? line.Substring(verb.Length + 1) : string.Empty;
+                try
+                {
+                    switch (verb)
+                    {
+                        case "read":
+                            Console.WriteLine("read " + segment.ReadText(TimeSpan.FromSeconds(10), CancellationToken.None, out _, out _));
+                            break;
+                        case "write":
+                            Console.WriteLine("wrote " + segment.WriteText(argument, TimeSpan.FromSeconds(10), CancellationToken.None));
+                            break;
+                        case "lock":
+                            using (segment.Lock(TimeSpan.FromSeconds(10)))
+                            {
+                                Console.WriteLine("locked");
+                            }
+
+                            break;
+                        case "remove":
+                            Console.WriteLine("removed " + SharedMemorySegment.Remove(name, scope));
+                            break;
+                        case "wait":
+                            long since = segment.Sequence;
+                            Console.WriteLine("waiting " + since);
+                            Console.WriteLine("changed " + segment.WaitForChange(since, TimeSpan.FromSeconds(60), CancellationToken.None));
+                            break;
+                        case "info":
+                            SharedMemorySegmentInfo info = segment.GetInfo();
+                            Console.WriteLine("info " + info.Length + " " + info.Sequence + " " + info.IsReadOnly);
+                            break;
+                        case "list":
+                            var entries = new System.Collections.Generic.List<string>();
+                            foreach (SharedMemorySegmentInfo listed in SharedMemorySegment.List(argument.Length == 0 ? "*" : argument, scope))
+                            {
+                                entries.Add(listed.Name + ":" + listed.Status + ":" + (listed.IsReadOnly ? "ro" : "rw"));
+                            }
+
+                            Console.WriteLine("list " + string.Join(",", entries));
+                            break;
+                        case "orphaned":
+                            Console.WriteLine("orphaned " + segment.IsOrphaned());
+                            break;
+                        default:
+                            Console.WriteLine("unknown " + verb);
+                            break;
+                    }
+                }
+                catch (SharedMemoryException e)
+                {
+                    Console.WriteLine("error " + e.Code);
+                    Console.Error.WriteLine(e.Message);
+                }
+            }
+        }
+
+        return 0;
     }
 }

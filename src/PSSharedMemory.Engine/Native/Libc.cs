@@ -14,12 +14,19 @@ namespace PSSharedMemory.Engine.Native
 
         public static readonly bool IsMacOS = RuntimeInformation.IsOSPlatform(OSPlatform.OSX);
 
+        public const int O_RDONLY = 0;
         public const int O_RDWR = 2;
         public static readonly int O_CREAT = IsMacOS ? 0x200 : 0x40;
         public static readonly int O_EXCL = IsMacOS ? 0x800 : 0x80;
         public static readonly int O_CLOEXEC = IsMacOS ? 0x1000000 : 0x80000;
         public static readonly int O_NOFOLLOW = IsMacOS ? 0x100
             : RuntimeInformation.ProcessArchitecture == Architecture.Arm64 || RuntimeInformation.ProcessArchitecture == Architecture.Arm ? 0x8000 : 0x20000;
+
+        public static readonly int O_DIRECTORY = IsMacOS ? 0x100000
+            : RuntimeInformation.ProcessArchitecture == Architecture.Arm64 || RuntimeInformation.ProcessArchitecture == Architecture.Arm ? 0x4000 : 0x10000;
+
+        // A FIFO put where a segment should be would otherwise block the open.
+        public static readonly int O_NONBLOCK = IsMacOS ? 0x4 : 0x800;
 
         public const int PROT_READ = 1;
         public const int PROT_WRITE = 2;
@@ -31,9 +38,13 @@ namespace PSSharedMemory.Engine.Native
 
         public const int EPERM = 1;
         public const int ENOENT = 2;
+        public const int ESRCH = 3;
         public const int EINTR = 4;
+        public const int EBADF = 9;
         public const int EACCES = 13;
+        public const int EFAULT = 14;
         public const int EEXIST = 17;
+        public const int ENOTDIR = 20;
         public const int EINVAL = 22;
         public const int ENOSPC = 28;
         public static readonly int EAGAIN = IsMacOS ? 35 : 11;
@@ -44,6 +55,21 @@ namespace PSSharedMemory.Engine.Native
 
         [DllImport(LibC, EntryPoint = "open", SetLastError = true)]
         private static extern int open_(string path, int flags, int mode);
+
+        [DllImport(LibC, EntryPoint = "openat", SetLastError = true)]
+        private static extern SafeFileDescriptor openat_(SafeFileDescriptor directory, string path, int flags, int mode);
+
+        [DllImport(LibC, EntryPoint = "unlinkat", SetLastError = true)]
+        private static extern int unlinkat_(SafeFileDescriptor directory, string path, int flags);
+
+        [DllImport(LibC, EntryPoint = "linkat", SetLastError = true)]
+        private static extern int linkat_(SafeFileDescriptor oldDirectory, string oldPath, SafeFileDescriptor newDirectory, string newPath, int flags);
+
+        [DllImport(LibC, EntryPoint = "fstatfs", SetLastError = true)]
+        private static extern int fstatfs_(SafeFileDescriptor fd, byte* buffer);
+
+        [DllImport(LibC, EntryPoint = "kill", SetLastError = true)]
+        private static extern int kill_(int pid, int signal);
 
         [DllImport(LibC, EntryPoint = "close", SetLastError = true)]
         private static extern int close_(int fd);
@@ -125,6 +151,66 @@ namespace PSSharedMemory.Engine.Native
             return result;
         }
 
+        /// <summary>Opens <paramref name="path"/> relative to an open directory, so no swapped path component is followed.</summary>
+        public static SafeFileDescriptor OpenAt(SafeFileDescriptor directory, string path, int flags, int mode)
+        {
+            SafeFileDescriptor fd = openat_(directory, path, flags, mode);
+            if (fd.IsInvalid)
+            {
+                int errno = Marshal.GetLastWin32Error();
+                fd.Dispose();
+                throw new NativeException("openat", errno, path);
+            }
+
+            return fd;
+        }
+
+        public static void UnlinkAt(SafeFileDescriptor directory, string path)
+        {
+            if (unlinkat_(directory, path, 0) != 0)
+            {
+                throw new NativeException("unlinkat", Marshal.GetLastWin32Error(), path);
+            }
+        }
+
+        /// <summary>Creates a second name for a file within one directory; fails with EEXIST rather than replacing one.</summary>
+        public static void LinkAt(SafeFileDescriptor directory, string oldPath, string newPath)
+        {
+            if (linkat_(directory, oldPath, directory, newPath, 0) != 0)
+            {
+                throw new NativeException("linkat", Marshal.GetLastWin32Error(), newPath);
+            }
+        }
+
+        private const long TmpfsMagic = 0x01021994;
+
+        /// <summary>
+        /// True when the file lives on Linux tmpfs, which allocates a page when a mapping first touches it
+        /// (and raises SIGBUS when it cannot). Elsewhere, and when the file system cannot be told, false.
+        /// </summary>
+        public static bool IsOnTmpfs(SafeFileDescriptor fd)
+        {
+            if (IsMacOS)
+            {
+                return false;
+            }
+
+            // f_type is the first field of struct statfs on every 64-bit Linux.
+            byte* buffer = stackalloc byte[256];
+            return fstatfs_(fd, buffer) == 0 && *(long*)buffer == TmpfsMagic;
+        }
+
+        /// <summary>True unless the process certainly does not exist (kill(pid, 0) fails with ESRCH).</summary>
+        public static bool ProcessMayExist(int pid)
+        {
+            if (pid <= 0)
+            {
+                return false;
+            }
+
+            return kill_(pid, 0) == 0 || Marshal.GetLastWin32Error() != ESRCH;
+        }
+
         public static int CloseRaw(int fd) => close_(fd);
 
         public static int MunmapRaw(IntPtr address, UIntPtr length) => munmap_(address, length);
@@ -169,9 +255,9 @@ namespace PSSharedMemory.Engine.Native
             }
         }
 
-        public static SafeMappedView Mmap(SafeFileDescriptor fd, long length)
+        public static SafeMappedView Mmap(SafeFileDescriptor fd, long length, bool readOnly = false)
         {
-            IntPtr address = mmap_(IntPtr.Zero, new UIntPtr((ulong)length), PROT_READ | PROT_WRITE, MAP_SHARED, fd.Fd, 0);
+            IntPtr address = mmap_(IntPtr.Zero, new UIntPtr((ulong)length), readOnly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd.Fd, 0);
             if (address == new IntPtr(-1))
             {
                 throw new NativeException("mmap", Marshal.GetLastWin32Error(), null);
@@ -254,9 +340,16 @@ namespace PSSharedMemory.Engine.Native
         /// <summary>The fields of struct stat the backends need.</summary>
         internal struct FileStatus
         {
+            public ulong Device;
+            public ulong Inode;
             public int Mode;
             public uint Uid;
             public long Size;
+
+            /// <summary>512-byte blocks allocated to the file.</summary>
+            public long Blocks;
+
+            public bool IsSameFile(FileStatus other) => Device == other.Device && Inode == other.Inode;
         }
 
         public static FileStatus Fstat(SafeFileDescriptor fd)
@@ -330,6 +423,7 @@ namespace PSSharedMemory.Engine.Native
         public const int S_IFMT = 0xF000;
         public const int S_IFDIR = 0x4000;
         public const int S_IFREG = 0x8000;
+        public const int S_IFLNK = 0xA000;
 
         private static int StatVersion => RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 1 : 0;
 
@@ -339,22 +433,32 @@ namespace PSSharedMemory.Engine.Native
             var status = new FileStatus();
             if (IsMacOS)
             {
+                // struct stat64 (the $INODE64 variant).
+                status.Device = *(uint*)buffer;
                 status.Mode = *(ushort*)(buffer + 4);
+                status.Inode = *(ulong*)(buffer + 8);
                 status.Uid = *(uint*)(buffer + 16);
                 status.Size = *(long*)(buffer + 96);
+                status.Blocks = *(long*)(buffer + 104);
             }
             else if (RuntimeInformation.ProcessArchitecture == Architecture.X64)
             {
+                status.Device = *(ulong*)buffer;
+                status.Inode = *(ulong*)(buffer + 8);
                 status.Mode = *(int*)(buffer + 24);
                 status.Uid = *(uint*)(buffer + 28);
                 status.Size = *(long*)(buffer + 48);
+                status.Blocks = *(long*)(buffer + 64);
             }
             else
             {
                 // The generic layout used by arm64 and the other 64-bit Linux architectures.
+                status.Device = *(ulong*)buffer;
+                status.Inode = *(ulong*)(buffer + 8);
                 status.Mode = *(int*)(buffer + 16);
                 status.Uid = *(uint*)(buffer + 24);
                 status.Size = *(long*)(buffer + 48);
+                status.Blocks = *(long*)(buffer + 64);
             }
 
             return status;

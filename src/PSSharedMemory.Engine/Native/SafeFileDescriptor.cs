@@ -10,13 +10,15 @@ namespace PSSharedMemory.Engine.Native
         {
         }
 
-        public override bool IsInvalid => handle.ToInt64() < 0;
+        // A P/Invoke declared to return this type gets the C int in a pointer-sized register, with the upper
+        // half undefined (zero on x64), so only the low 32 bits are the descriptor: -1 arrives as 0xFFFFFFFF.
+        public override bool IsInvalid => unchecked((int)handle.ToInt64()) < 0;
 
-        public int Fd => (int)handle.ToInt64();
+        public int Fd => unchecked((int)handle.ToInt64());
 
         internal void SetRaw(IntPtr fd) => SetHandle(fd);
 
-        protected override bool ReleaseHandle() => Libc.CloseRaw((int)handle.ToInt64()) == 0;
+        protected override bool ReleaseHandle() => Libc.CloseRaw(Fd) == 0;
     }
 
     /// <summary>A shared mapping made with mmap(2), released with munmap(2).</summary>

@@ -10,6 +10,7 @@ namespace PSSharedMemory.Commands
     public sealed class GetSharedMemoryCommand : SharedMemoryCommandBase
     {
         private static readonly string[] s_all = { "*" };
+        private readonly System.Collections.Generic.List<string> _damaged = new System.Collections.Generic.List<string>();
 
         /// <summary>Names or wildcard patterns; all segments when omitted.</summary>
         [Parameter(
@@ -33,6 +34,11 @@ namespace PSSharedMemory.Commands
                     {
                         foreach (SharedMemorySegmentInfo info in SharedMemorySegment.List(name, Scope))
                         {
+                            if (info.Status == SharedMemorySegmentStatus.Damaged && !_damaged.Contains(info.Name))
+                            {
+                                _damaged.Add(info.Name);
+                            }
+
                             WriteObject(new SharedMemoryInfo(info));
                         }
 
@@ -46,6 +52,17 @@ namespace PSSharedMemory.Commands
                 {
                     WriteFailure(e, name);
                 }
+            }
+        }
+
+        /// <inheritdoc />
+        protected override void EndProcessing()
+        {
+            if (_damaged.Count > 0)
+            {
+                WriteWarning(_damaged.Count == 1
+                    ? $"'{_damaged[0]}' has a segment's name but is not a usable segment (its Problem property says why). Remove it with Remove-SharedMemory -Name '{_damaged[0]}'."
+                    : $"{_damaged.Count} files have segment names but are not usable segments: {string.Join(", ", _damaged)}. Their Problem property says why; remove them with Remove-SharedMemory.");
             }
         }
     }
