@@ -5,7 +5,6 @@ using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace PSSharedMemory.Engine.Tests
 {
@@ -194,10 +193,10 @@ namespace PSSharedMemory.Engine.Tests
             Assert.Equal(new[] { "Text 1 second" }, ChildProcess.Run("read", name));
         }
 
-        [SkippableFact]
+        [Fact]
         public void AUserWhoMayOpenButNotUnlinkAGlobalSegmentLeavesItWorking()
         {
-            Skip.IfNot(CanRunAsNobody(), "Needs root and setpriv on Linux to run a process as another user.");
+            Assert.SkipUnless(CanRunAsNobody(), "Needs root and setpriv on Linux to run a process as another user.");
 
             using var name = new TestName();
             try
@@ -245,10 +244,10 @@ namespace PSSharedMemory.Engine.Tests
             return stdout + stderr.GetAwaiter().GetResult();
         }
 
-        [SkippableFact]
+        [Fact]
         public void SegmentsOfAnotherUserAreADifferentNamespace()
         {
-            Skip.IfNot(CanRunAsNobody(), "Needs root and setpriv on Linux to run a process as another user.");
+            Assert.SkipUnless(CanRunAsNobody(), "Needs root and setpriv on Linux to run a process as another user.");
 
             using var name = new TestName();
             using SharedMemorySegment mine = SharedMemorySegment.Create(name, 64);

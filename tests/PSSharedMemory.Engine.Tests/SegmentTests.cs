@@ -185,11 +185,11 @@ namespace PSSharedMemory.Engine.Tests
             Assert.Equal(1, content.Sequence);
         }
 
-        [SkippableFact]
+        [Fact]
         [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
         public void TheFileAndItsDirectoryAreOnlyForTheOwner()
         {
-            Skip.If(OperatingSystem.IsWindows(), "Unix store behaviour; Windows keeps segments in a per-user folder.");
+            Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix store behaviour; Windows keeps segments in a per-user folder.");
 
             using var name = new TestName();
             using SharedMemorySegment segment = SharedMemorySegment.Create(name, 16);
@@ -202,11 +202,11 @@ namespace PSSharedMemory.Engine.Tests
             }
         }
 
-        [SkippableFact]
+        [Fact]
         [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
         public void TheGlobalScopeUsesTheRequestedPermissions()
         {
-            Skip.If(OperatingSystem.IsWindows(), "Unix store behaviour; Windows keeps segments in a per-user folder.");
+            Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix store behaviour; Windows keeps segments in a per-user folder.");
 
             using var name = new TestName();
             try
@@ -433,10 +433,10 @@ namespace PSSharedMemory.Engine.Tests
             Assert.True(reader.Wait(TimeSpan.FromSeconds(60)));
         }
 
-        [SkippableFact]
+        [Fact]
         public void AStoreWhoseParentIsMissingSaysSo()
         {
-            Skip.If(OperatingSystem.IsWindows(), "Unix store behaviour; Windows keeps segments in a per-user folder.");
+            Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix store behaviour; Windows keeps segments in a per-user folder.");
 
             string? previous = Environment.GetEnvironmentVariable(SegmentStore.StoreEnvironmentVariable);
             string missing = Path.Combine(Path.GetTempPath(), "pssm-missing-" + Guid.NewGuid().ToString("N"));
@@ -455,10 +455,10 @@ namespace PSSharedMemory.Engine.Tests
             }
         }
 
-        [SkippableFact]
+        [Fact]
         public void AFullStoreGivesOutOfSpaceAtCreate()
         {
-            Skip.IfNot(OperatingSystem.IsLinux(), "posix_fallocate on tmpfs is Linux only; macOS and Windows size files without reserving them.");
+            Assert.SkipUnless(OperatingSystem.IsLinux(), "posix_fallocate on tmpfs is Linux only; macOS and Windows size files without reserving them.");
 
             string? mountPoint = SmallTmpfs.TryMount(1024 * 1024);
             string? previous = Environment.GetEnvironmentVariable(SegmentStore.StoreEnvironmentVariable);

@@ -1,7 +1,7 @@
 using System;
 using Xunit;
 
-[assembly: CollectionBehavior(DisableTestParallelization = true)]
+[assembly: Xunit.v3.Parallelization(Mode = Xunit.Sdk.ParallelMode.None)]
 
 namespace PSSharedMemory.Engine.Tests
 {
