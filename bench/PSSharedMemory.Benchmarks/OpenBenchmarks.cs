@@ -4,8 +4,9 @@ using PSSharedMemory.Engine;
 namespace PSSharedMemory.Benchmarks
 {
     /// <summary>
-    /// Reading a 64-byte payload by name: opening, reading and closing each time (cold: open, fstat, mmap,
-    /// a page fault on the header, munmap, close) against a read through a handle kept open (cached).
+    /// Reading a 64-byte payload by name: opening, reading and closing each time (cold: open the store,
+    /// openat, fstat, mmap, a page fault on the header, munmap, close) against a read through a handle kept
+    /// open (cached); and the safety checks on their own.
     /// </summary>
     [MemoryDiagnoser]
     public class OpenBenchmarks
@@ -38,7 +39,15 @@ namespace PSSharedMemory.Benchmarks
             return segment.Read().Data;
         }
 
-        [Benchmark(Description = "Exists (one stat)")]
+        [Benchmark(Description = "Exists (trusted store + lstat)")]
         public bool Exists() => SharedMemorySegment.Exists(_name);
+
+        /// <summary>The check before every access to the mapping: one fstat of the segment file.</summary>
+        [Benchmark(Description = "CheckIntact (one fstat)")]
+        public string? CheckIntact() => _cached!.Mapping.CheckIntact();
+
+        /// <summary>What the module's session cache does before it reuses a handle.</summary>
+        [Benchmark(Description = "IsOrphaned (cache revalidation)")]
+        public bool IsOrphaned() => _cached!.IsOrphaned();
     }
 }

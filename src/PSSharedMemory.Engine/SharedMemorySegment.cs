@@ -571,7 +571,13 @@ namespace PSSharedMemory.Engine
         public IDisposable Lock(TimeSpan timeout) => Lock(timeout, CancellationToken.None);
 
         /// <summary>Releases one level of the lock. Fails with NotLocked when this handle does not hold it.</summary>
-        public void Unlock()
+        public void Unlock() => Unlock(checkFile: true);
+
+        /// <param name="checkFile">
+        /// False only within one engine operation that checked the file when it began (a write releasing
+        /// the lock it took itself); an Unlock after caller code ran checks again before writing the header.
+        /// </param>
+        private void Unlock(bool checkFile)
         {
             lock (_lockGate)
             {
@@ -591,7 +597,7 @@ namespace PSSharedMemory.Engine
                     return;
                 }
 
-                ReleaseNativeLock();
+                ReleaseNativeLock(checkFile);
             }
         }
 
@@ -686,7 +692,7 @@ namespace PSSharedMemory.Engine
                     _lockDepth = 0;
                     try
                     {
-                        ReleaseNativeLock();
+                        ReleaseNativeLock(checkFile: true);
                     }
                     catch (NativeException)
                     {
@@ -900,7 +906,7 @@ namespace PSSharedMemory.Engine
             }
             finally
             {
-                Unlock();
+                Unlock(checkFile: false);
             }
         }
 
@@ -986,7 +992,7 @@ namespace PSSharedMemory.Engine
             }
             finally
             {
-                Unlock();
+                Unlock(checkFile: false);
             }
         }
 
@@ -1157,10 +1163,10 @@ namespace PSSharedMemory.Engine
             _lockDepth = 1;
         }
 
-        private void ReleaseNativeLock()
+        private void ReleaseNativeLock(bool checkFile)
         {
             Volatile.Write(ref _abandonedLockProcessId, 0);
-            bool intact = _mapping.CheckIntact() is null;
+            bool intact = !checkFile || _mapping.CheckIntact() is null;
             if (intact)
             {
                 *(int*)(_base + SegmentLayout.LockOwnerPidOffset) = 0;

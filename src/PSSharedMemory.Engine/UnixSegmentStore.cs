@@ -85,7 +85,7 @@ namespace PSSharedMemory.Engine
                     }
                 }
 
-                var mapping = new UnixSegmentMapping(fd, Libc.Mmap(fd, fileLength), readOnly: false, checkAllocation: Libc.IsOnTmpfs(fd));
+                var mapping = new UnixSegmentMapping(fd, Libc.Mmap(fd, fileLength), Libc.Fstat(fd), readOnly: false, checkAllocation: Libc.IsOnTmpfs(fd));
                 try
                 {
                     initialize(mapping);
@@ -167,7 +167,7 @@ namespace PSSharedMemory.Engine
                     Libc.Fallocate(fd, status.Size);
                 }
 
-                return new UnixSegmentMapping(fd, Libc.Mmap(fd, status.Size, readOnly), readOnly, checkAllocation);
+                return new UnixSegmentMapping(fd, Libc.Mmap(fd, status.Size, readOnly), status, readOnly, checkAllocation);
             }
             catch
             {
@@ -243,17 +243,23 @@ namespace PSSharedMemory.Engine
 
         public override bool IsOrphaned(string name, SegmentMapping mapping)
         {
-            // The store is checked again too: one that became untrusted since the open fails here.
-            using (SafeFileDescriptor? directory = OpenDirectory(name, create: false))
+            // The store is checked again too, so one that became untrusted since the open fails here. An
+            // lstat of its path is enough: this decides whether to keep using a file opened and checked
+            // earlier, and opens nothing.
+            Libc.FileStatus? store = Libc.Lstat(Directory);
+            if (store is null)
             {
-                if (directory is null)
-                {
-                    return true;
-                }
+                return true;
             }
 
+            if ((store.Value.Mode & Libc.S_IFMT) != Libc.S_IFDIR)
+            {
+                throw UntrustedStoreType(name, (store.Value.Mode & Libc.S_IFMT) == Libc.S_IFLNK, null);
+            }
+
+            CheckDirectory(name, store.Value);
             Libc.FileStatus? named = Libc.Lstat(PathOf(name));
-            return named is null || !named.Value.IsSameFile(((UnixSegmentMapping)mapping).Status());
+            return named is null || !named.Value.IsSameFile(((UnixSegmentMapping)mapping).Identity);
         }
 
         public override void CheckTrusted()
@@ -301,11 +307,7 @@ namespace PSSharedMemory.Engine
             catch (NativeException e) when (e.ErrorCode == Libc.ELOOP || e.ErrorCode == Libc.ENOTDIR)
             {
                 bool link = Libc.Lstat(Directory) is Libc.FileStatus status && (status.Mode & Libc.S_IFMT) == Libc.S_IFLNK;
-                throw new SharedMemoryException(link ? SharedMemoryErrorCode.SymbolicLink : SharedMemoryErrorCode.WrongFileType, name,
-                    link
-                        ? $"The segment store '{Directory}' is a symbolic link, which is never followed: whoever made it could read and change your segments. Remove the link, or point {StoreEnvironmentVariable} at a real directory."
-                        : $"The segment store '{Directory}' is not a directory. Remove whatever is there, or point {StoreEnvironmentVariable} at another directory.",
-                    e.Function, e.ErrorCode, e);
+                throw UntrustedStoreType(name, link, e);
             }
 
             try
@@ -325,6 +327,13 @@ namespace PSSharedMemory.Engine
                 throw;
             }
         }
+
+        private SharedMemoryException UntrustedStoreType(string? name, bool symbolicLink, NativeException? cause) =>
+            new SharedMemoryException(symbolicLink ? SharedMemoryErrorCode.SymbolicLink : SharedMemoryErrorCode.WrongFileType, name,
+                symbolicLink
+                    ? $"The segment store '{Directory}' is a symbolic link, which is never followed: whoever made it could read and change your segments. Remove the link, or point {StoreEnvironmentVariable} at a real directory."
+                    : $"The segment store '{Directory}' is not a directory. Remove whatever is there, or point {StoreEnvironmentVariable} at another directory.",
+                cause?.Function, cause?.ErrorCode ?? 0, cause);
 
         private void CheckDirectory(string? name, Libc.FileStatus status)
         {
@@ -464,9 +473,10 @@ namespace PSSharedMemory.Engine
         private readonly bool _readOnly;
         private readonly bool _checkAllocation;
 
-        public UnixSegmentMapping(SafeFileDescriptor fd, SafeMappedView view, bool readOnly, bool checkAllocation)
+        public UnixSegmentMapping(SafeFileDescriptor fd, SafeMappedView view, Libc.FileStatus identity, bool readOnly, bool checkAllocation)
         {
             _fd = fd;
+            Identity = identity;
             _view = view;
             _base = (byte*)view.DangerousGetHandle();
             _readOnly = readOnly;
@@ -485,7 +495,8 @@ namespace PSSharedMemory.Engine
 
         public override void Unlock() => Libc.Funlock(_fd);
 
-        public Libc.FileStatus Status() => Libc.Fstat(_fd);
+        /// <summary>The file's status when it was opened; its device and inode never change while it is open.</summary>
+        public Libc.FileStatus Identity { get; }
 
         public override string? CheckIntact()
         {
