@@ -174,7 +174,7 @@ function Get-BlockText {
         if ($lines.Count -gt 0) { $paras.Add(($lines -join "`n")) }
         return , $paras.ToArray()
     }
-    $rows = @(Get-TableRows $Node $Path | ForEach-Object { $_ -join ' | ' })
+    $rows = @(foreach ($cells in (Get-TableRows $Node $Path)) { $cells -join ' | ' })
     , @($rows -join "`n")
 }
 
