@@ -20,6 +20,7 @@ $script:Namespaces = [ordered]@{
 # Front matter and the parameter yaml blocks are flat 'key: value' lines, not markdown.
 $script:KeyValuePattern = '^([A-Za-z][A-Za-z ]*):\s*(.*)$'
 $script:MarkdownPipeline = $null
+$script:MarkdownParser = $null
 
 function New-ParseError {
     param([string] $File, [int] $Line, [string] $Message)
@@ -39,7 +40,8 @@ function Get-MarkdownPipeline {
     if ($script:MarkdownPipeline) { return $script:MarkdownPipeline }
 
     $project = Join-Path $PSScriptRoot 'MarkdigTool/MarkdigTool.csproj'
-    $output = & dotnet restore $project --nologo -v quiet 2>&1
+    # Standard error is left alone: Windows PowerShell turns redirected native stderr into errors.
+    $output = & dotnet restore $project --nologo -v quiet
     if ($LASTEXITCODE -ne 0) { throw "dotnet restore '$project' failed with exit code ${LASTEXITCODE}: $($output -join [Environment]::NewLine)" }
     $packages = $env:NUGET_PACKAGES
     if (-not $packages) {
@@ -287,7 +289,7 @@ function Read-ParameterYaml {
     foreach ($line in ($Block.Text -split "`n")) {
         $lineNumber++
         if ($line.Trim() -eq '') { continue }
-        if ($line -notmatch '^([A-Za-z][A-Za-z ]*):\s*(.*)$') {
+        if ($line -notmatch $script:KeyValuePattern) {
             throw (New-ParseError $Path $lineNumber "parameter metadata line '$line' is not 'key: value'")
         }
         $key = $Matches[1]
