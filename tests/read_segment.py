@@ -55,8 +55,9 @@ FIELDS = {
     "lock_word": (76, "<I"),
     "lock_waiters": (80, "<I"),
     "lock_owner_pid": (84, "<I"),
+    "abandoned_lock_pid": (88, "<I"),
 }
-RESERVED_START = 88
+RESERVED_START = 92
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_CORRUPTED, EXIT_TORN = 0, 1, 3, 4, 5
 
@@ -231,6 +232,7 @@ def describe(path, repeat):
                 "global": bool(flags & 2),
                 "creator_pid": field(view, "creator_pid"),
                 "creation_time_ns": field(view, "creation_time_ns"),
+                "abandoned_lock_pid": field(view, "abandoned_lock_pid"),
                 "reserved_zero": bytes(view[RESERVED_START:HEADER_SIZE]) == bytes(HEADER_SIZE - RESERVED_START),
             })
             if repeat:

@@ -30,8 +30,13 @@ namespace PSSharedMemory.Engine
             _lock = segmentLock;
         }
 
-        /// <summary>Writes a payload that the caller checked fits; returns the new version. The caller holds a lease.</summary>
-        public long Write<TWriter>(SharedMemoryContentType contentType, TimeSpan lockTimeout, CancellationToken cancellationToken, ref TWriter writer)
+        /// <summary>
+        /// Writes a payload that the caller checked fits, replacing the stored one, or after it when
+        /// <paramref name="append"/>; returns the new version. With <paramref name="expectedVersion"/>, only
+        /// when the segment is still at that version (checked under the lock), else VersionMismatch and
+        /// nothing changes. The caller holds a lease.
+        /// </summary>
+        public long Write<TWriter>(SharedMemoryContentType contentType, long? expectedVersion, bool append, TimeSpan lockTimeout, CancellationToken cancellationToken, ref TWriter writer)
             where TWriter : struct, IPayloadWriter
         {
             _lock.Acquire(lockTimeout, cancellationToken);
@@ -43,14 +48,20 @@ namespace PSSharedMemory.Engine
                     SegmentHeader header = _view.Header;
                     ref long sequence = ref header.Sequence;
                     long before = Volatile.Read(ref sequence);
+                    if (expectedVersion is long expected && (before >> 1) != expected)
+                    {
+                        throw SegmentErrors.VersionMismatch(_view.Name, expected, before >> 1);
+                    }
+
+                    long offset = append ? AppendOffset(before, contentType, writer.ByteCount) : 0;
 
                     // Odd: a write in progress. After an interrupted write it is already odd; keep it odd and rising.
                     long writing = (before & 1) == 0 ? before + 1 : before + 2;
                     Volatile.Write(ref sequence, writing);
                     Interlocked.MemoryBarrier();
 
-                    long written = writer.WriteTo(header.Payload, _view.Size);
-                    header.PayloadLength = written;
+                    long written = writer.WriteTo(header.Payload + offset, _view.Size - offset);
+                    header.PayloadLength = offset + written;
                     header.ContentType = (uint)contentType;
                     header.LastWriterPid = s_processId;
                     header.LastWriteTime = SegmentHeader.ToUnixNanoseconds(DateTime.UtcNow);
@@ -64,6 +75,30 @@ namespace PSSharedMemory.Engine
             {
                 _lock.Release(checkFile: false);
             }
+        }
+
+        /// <summary>Where an append goes: after the stored payload, which must be complete, of the same type, and have room.</summary>
+        private long AppendOffset(long sequence, SharedMemoryContentType contentType, long count)
+        {
+            if ((sequence & 1) != 0)
+            {
+                throw SegmentErrors.InterruptedWrite(_view.Name);
+            }
+
+            SegmentHeader header = _view.Header;
+            var stored = (SharedMemoryContentType)header.ContentType;
+            if (contentType == SharedMemoryContentType.CliXml || (stored != SharedMemoryContentType.Empty && stored != contentType))
+            {
+                throw SegmentErrors.ContentTypeMismatch(_view.Name, stored, contentType);
+            }
+
+            long length = header.PayloadLength;
+            if (count > _view.Size - length)
+            {
+                throw SegmentErrors.PayloadTooLarge(_view.Name, length + count, _view.Size);
+            }
+
+            return length;
         }
 
         /// <summary>Reads a consistent copy; returns its version. The caller holds a lease.</summary>
@@ -147,8 +182,16 @@ namespace PSSharedMemory.Engine
         /// Blocks until the version differs from <paramref name="sinceVersion"/>; returns the new one. The
         /// caller holds a lease. Sleeps on ChangeWord in slices, so a lost wake-up costs latency, not a hang.
         /// </summary>
-        public long WaitForChange(long sinceVersion, TimeSpan timeout, CancellationToken cancellationToken)
+        public long WaitForChange(long sinceVersion, TimeSpan timeout, CancellationToken cancellationToken) =>
+            WaitForVersion(sinceVersion, newerOnly: false, timeout, cancellationToken);
+
+        /// <summary>
+        /// Blocks until the version differs from <paramref name="version"/> (or, with <paramref name="newerOnly"/>,
+        /// exceeds it); returns the version then. The caller holds a lease.
+        /// </summary>
+        public long WaitForVersion(long version, bool newerOnly, TimeSpan timeout, CancellationToken cancellationToken)
         {
+            long sinceVersion = version;
             Deadline deadline = Deadline.After(timeout);
             WaitWord changes = _view.ChangeWord;
             using CancellationTokenRegistration registration = cancellationToken.CanBeCanceled
@@ -159,9 +202,9 @@ namespace PSSharedMemory.Engine
                 _view.CheckIntact();
                 _view.ThrowIfUnusable();
                 cancellationToken.ThrowIfCancellationRequested();
-                if (ChangedSince(sinceVersion, out long version))
+                if (ChangedSince(sinceVersion, newerOnly, out long current))
                 {
-                    return version;
+                    return current;
                 }
 
                 int remaining = deadline.RemainingMilliseconds;
@@ -172,15 +215,15 @@ namespace PSSharedMemory.Engine
 
                 int observed = changes.Observe();
                 changes.Sleep(observed, Math.Min(remaining, ChangeWaitSliceMilliseconds),
-                    () => ChangedSince(sinceVersion, out _) || _view.Header.IsRemoved || cancellationToken.IsCancellationRequested);
+                    () => ChangedSince(sinceVersion, newerOnly, out _) || _view.Header.IsRemoved || cancellationToken.IsCancellationRequested);
             }
         }
 
-        private bool ChangedSince(long sinceVersion, out long version)
+        private bool ChangedSince(long sinceVersion, bool newerOnly, out long version)
         {
             long raw = Volatile.Read(ref _view.Header.Sequence);
             version = raw >> 1;
-            return (raw & 1) == 0 && version != sinceVersion;
+            return (raw & 1) == 0 && (newerOnly ? version > sinceVersion : version != sinceVersion);
         }
 
         private long ReadUnderLock<TReader>(ref TReader reader)

@@ -9,6 +9,9 @@ namespace PSSharedMemory.Engine
     /// </summary>
     internal unsafe interface IPayloadWriter
     {
+        /// <summary>The bytes <see cref="WriteTo"/> will write (exact; may cost an encoding pass).</summary>
+        long ByteCount { get; }
+
         /// <summary>Writes the payload at <paramref name="destination"/> and returns its length; the caller checked it fits.</summary>
         long WriteTo(byte* destination, long room);
     }
@@ -24,6 +27,8 @@ namespace PSSharedMemory.Engine
         public byte* Source;
         public int Count;
 
+        public long ByteCount => Count;
+
         public long WriteTo(byte* destination, long room)
         {
             Buffer.MemoryCopy(Source, destination, room, Count);
@@ -36,6 +41,8 @@ namespace PSSharedMemory.Engine
         public char* Chars;
         public int Count;
 
+        public long ByteCount => Count == 0 ? 0 : SharedMemoryContent.Utf8.GetByteCount(Chars, Count);
+
         public long WriteTo(byte* destination, long room) =>
             Count == 0 ? 0 : SharedMemoryContent.Utf8.GetBytes(Chars, Count, destination, (int)Math.Min(room, int.MaxValue));
     }
@@ -46,6 +53,8 @@ namespace PSSharedMemory.Engine
         public byte* Source;
         public int Count;
         public Action MidWrite;
+
+        public long ByteCount => Count;
 
         public long WriteTo(byte* destination, long room)
         {

@@ -21,9 +21,25 @@ namespace PSSharedMemory.Engine
             new SharedMemoryException(SharedMemoryErrorCode.NotLocked, name,
                 $"The lock of segment '{name}' is not held by this handle, so there is nothing to unlock.");
 
-        public static SharedMemoryException LockTimeout(string name, TimeSpan timeout) =>
+        public static SharedMemoryException LockTimeout(string name, TimeSpan timeout, int holder) =>
             new SharedMemoryException(SharedMemoryErrorCode.LockTimeout, name,
-                $"The lock of segment '{name}' is held by another handle and was not released within {Deadline.Describe(timeout)}.");
+                $"The lock of segment '{name}' is held by {(holder > 0 ? "process " + holder.ToString(System.Globalization.CultureInfo.InvariantCulture) : "another handle")} and was not released within {Deadline.Describe(timeout)}.")
+            {
+                LockHolderProcessId = holder,
+            };
+
+        public static SharedMemoryException VersionMismatch(string name, long expected, long current) =>
+            new SharedMemoryException(SharedMemoryErrorCode.VersionMismatch, name,
+                $"Segment '{name}' is at version {current}, not {expected}, so the conditional write was not made; the segment is unchanged.")
+            {
+                CurrentVersion = current,
+            };
+
+        public static SharedMemoryException ContentTypeMismatch(string name, SharedMemoryContentType stored, SharedMemoryContentType appended) =>
+            new SharedMemoryException(SharedMemoryErrorCode.ContentTypeMismatch, name,
+                stored == SharedMemoryContentType.CliXml || appended == SharedMemoryContentType.CliXml
+                    ? $"Segment '{name}' holds {stored}; only Text can be appended to Text and Bytes to Bytes, so nothing was appended."
+                    : $"Segment '{name}' holds {stored}, and {appended} cannot be appended to it; nothing was appended.");
 
         public static SharedMemoryException WaitTimeout(string name, TimeSpan timeout) =>
             new SharedMemoryException(SharedMemoryErrorCode.WaitTimeout, name,

@@ -49,6 +49,9 @@ namespace PSSharedMemory.Engine
 
         public ref int LockOwnerPid => ref *(int*)(_base + SegmentLayout.LockOwnerPidOffset);
 
+        /// <summary>A lock holder that died and that no locking caller has reported yet; 0 when none.</summary>
+        public ref int AbandonedLockPid => ref *(int*)(_base + SegmentLayout.AbandonedLockPidOffset);
+
         /// <summary>Bumped after every write and on removal; change waiters sleep on it.</summary>
         public int* ChangeWord => (int*)(_base + SegmentLayout.ChangeWordOffset);
 

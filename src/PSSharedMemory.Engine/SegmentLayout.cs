@@ -32,7 +32,8 @@ namespace PSSharedMemory.Engine
         public const int LockWordOffset = 76;          // u32  futex word, bumped after every unlock
         public const int LockWaitersOffset = 80;       // u32  processes blocked on LockWord
         public const int LockOwnerPidOffset = 84;      // u32  process holding the lock, 0 when free
-        // 88..127 reserved, zero.
+        public const int AbandonedLockPidOffset = 88;  // u32  a holder that died with the lock, not yet reported; 0 none
+        // 92..127 reserved, zero.
 
         // Each wait word is followed directly by its waiter count; the Windows backend relies on that.
 

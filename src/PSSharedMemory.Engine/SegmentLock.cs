@@ -71,7 +71,7 @@ namespace PSSharedMemory.Engine
                     int remaining = deadline.RemainingMilliseconds;
                     if (remaining == 0)
                     {
-                        throw SegmentErrors.LockTimeout(_view.Name, timeout);
+                        throw SegmentErrors.LockTimeout(_view.Name, timeout, Volatile.Read(ref _view.Header.LockOwnerPid));
                     }
 
                     if (cancellationToken.CanBeCanceled && registration == default)
@@ -171,6 +171,43 @@ namespace PSSharedMemory.Engine
             }
         }
 
+        /// <summary>
+        /// Whether the lock is held now, and by which process: this one when this handle holds it, else the
+        /// recorded owner (0 in the instant between another holder's lock and its record). Probed with a
+        /// non-blocking file lock that is let go at once. The caller holds a lease.
+        /// </summary>
+        public bool ProbeHeld(out int holder)
+        {
+            lock (_view.Gate)
+            {
+                if (_depth > 0)
+                {
+                    holder = s_processId;
+                    return true;
+                }
+
+                holder = Volatile.Read(ref _view.Header.LockOwnerPid);
+                if (!_view.Mapping.TryLock())
+                {
+                    return true;
+                }
+
+                _view.Mapping.Unlock();
+                holder = 0;
+                return false;
+            }
+        }
+
+        /// <summary>
+        /// Takes the pending report of a holder that died with the lock: its process id, once, for the first
+        /// caller that can report it; 0 when there is none. The caller holds a lease.
+        /// </summary>
+        public int TakeAbandonedReport()
+        {
+            _view.ThrowIfReadOnly("locked or written");
+            return Interlocked.Exchange(ref _view.Header.AbandonedLockPid, 0);
+        }
+
         /// <summary>Wakes this handle's sleepers on <paramref name="word"/> so they see a cancellation at once.</summary>
         public void WakeOnCancel(WaitWord word)
         {
@@ -213,8 +250,16 @@ namespace PSSharedMemory.Engine
                     return false;
                 }
 
+                // A holder still recorded here died with the lock (the OS released it). Keep it in the header
+                // until a caller that can tell the user takes the report (TakeAbandonedReport).
                 ref int owner = ref _view.Header.LockOwnerPid;
-                Volatile.Write(ref _abandonedLockProcessId, owner);
+                int dead = owner;
+                Volatile.Write(ref _abandonedLockProcessId, dead);
+                if (dead != 0)
+                {
+                    Interlocked.CompareExchange(ref _view.Header.AbandonedLockPid, dead, 0);
+                }
+
                 owner = s_processId;
                 _depth = 1;
                 return true;

@@ -59,5 +59,14 @@ namespace PSSharedMemory.Engine
 
         /// <summary>This user may read the segment but not write, lock or remove it.</summary>
         ReadOnly,
+
+        /// <summary>
+        /// A conditional write found another version than the one expected; nothing was written.
+        /// <see cref="SharedMemoryException.CurrentVersion"/> holds the version found.
+        /// </summary>
+        VersionMismatch,
+
+        /// <summary>An append's content type differs from the stored payload's, or the payload cannot be appended to.</summary>
+        ContentTypeMismatch,
     }
 }

@@ -36,6 +36,8 @@ namespace PSSharedMemory.Engine
             SegmentName = info.GetString(nameof(SegmentName));
             NativeFunction = info.GetString(nameof(NativeFunction));
             NativeErrorCode = info.GetInt32(nameof(NativeErrorCode));
+            CurrentVersion = (long?)info.GetValue(nameof(CurrentVersion), typeof(long?));
+            LockHolderProcessId = info.GetInt32(nameof(LockHolderProcessId));
         }
 
         /// <summary>What went wrong.</summary>
@@ -58,7 +60,15 @@ namespace PSSharedMemory.Engine
             info.AddValue(nameof(SegmentName), SegmentName);
             info.AddValue(nameof(NativeFunction), NativeFunction);
             info.AddValue(nameof(NativeErrorCode), NativeErrorCode);
+            info.AddValue(nameof(CurrentVersion), CurrentVersion, typeof(long?));
+            info.AddValue(nameof(LockHolderProcessId), LockHolderProcessId);
         }
+
+        /// <summary>For <see cref="SharedMemoryErrorCode.VersionMismatch"/>: the segment's version when the write was refused.</summary>
+        public long? CurrentVersion { get; internal set; }
+
+        /// <summary>For a lock timeout: the process that held the lock, when it was known; otherwise 0.</summary>
+        public int LockHolderProcessId { get; internal set; }
 
         /// <summary>The error for a name that has no segment in the scope.</summary>
         public static SharedMemoryException NotFound(string name, SharedMemoryScope scope) => SegmentErrors.NotFound(name, scope);

@@ -195,9 +195,24 @@ namespace PSSharedMemory.Engine
             {
                 _view.ThrowIfUnusable();
                 SegmentHeader.Snapshot snapshot = _view.Header.TakeSnapshot();
+                bool locked;
+                int holder;
+                try
+                {
+                    locked = _lock.ProbeHeld(out holder);
+                }
+                catch (Native.NativeException e)
+                {
+                    throw _view.Translate(e);
+                }
+
                 return new SharedMemorySegmentInfo(Name, Scope, Size, snapshot.PayloadLength, (SharedMemoryContentType)snapshot.ContentType,
                     snapshot.Sequence >> 1, snapshot.LastWriterPid, SegmentHeader.FromUnixNanoseconds(snapshot.LastWriteTime),
-                    SegmentHeader.FromUnixNanoseconds(_view.Header.CreationTime), _view.Header.CreatorPid, IsReadOnly);
+                    SegmentHeader.FromUnixNanoseconds(_view.Header.CreationTime), _view.Header.CreatorPid, IsReadOnly)
+                {
+                    IsLocked = locked,
+                    LockHolderProcessId = holder,
+                };
             }
         }
 
@@ -207,7 +222,19 @@ namespace PSSharedMemory.Engine
 
         /// <summary>Writes <paramref name="count"/> bytes of <paramref name="payload"/> from <paramref name="offset"/>.</summary>
         public long Write(byte[] payload, int offset, int count, SharedMemoryContentType contentType, TimeSpan lockTimeout, CancellationToken cancellationToken)
+            => Write(payload, offset, count, contentType, new SharedMemoryWriteOptions { LockTimeout = lockTimeout, CancellationToken = cancellationToken });
+
+        /// <summary>
+        /// Writes <paramref name="count"/> bytes of <paramref name="payload"/> from <paramref name="offset"/> as
+        /// <paramref name="options"/> say: conditional on a version, or appended. Returns the new version.
+        /// </summary>
+        public long Write(byte[] payload, int offset, int count, SharedMemoryContentType contentType, SharedMemoryWriteOptions options)
         {
+            if (options is null)
+            {
+                throw new ArgumentNullException(nameof(options));
+            }
+
             if (payload is null)
             {
                 throw new ArgumentNullException(nameof(payload));
@@ -225,7 +252,7 @@ namespace PSSharedMemory.Engine
                 var copier = new CopyFrom { Source = source + offset, Count = count };
                 using (_view.Enter())
                 {
-                    return _channel.Write(contentType, lockTimeout, cancellationToken, ref copier);
+                    return _channel.Write(contentType, options.IfVersion, options.Append, options.LockTimeout, options.CancellationToken, ref copier);
                 }
             }
         }
@@ -242,7 +269,16 @@ namespace PSSharedMemory.Engine
         /// (Text, or CliXml for serialized objects).
         /// </summary>
         public long WriteText(string text, SharedMemoryContentType contentType, TimeSpan lockTimeout, CancellationToken cancellationToken)
+            => WriteText(text, contentType, new SharedMemoryWriteOptions { LockTimeout = lockTimeout, CancellationToken = cancellationToken });
+
+        /// <summary>Writes a string as UTF-8 straight into the segment, as <paramref name="options"/> say.</summary>
+        public long WriteText(string text, SharedMemoryContentType contentType, SharedMemoryWriteOptions options)
         {
+            if (options is null)
+            {
+                throw new ArgumentNullException(nameof(options));
+            }
+
             if (text is null)
             {
                 throw new ArgumentNullException(nameof(text));
@@ -261,7 +297,7 @@ namespace PSSharedMemory.Engine
                 var encoder = new EncodeFrom { Chars = chars, Count = text.Length };
                 using (_view.Enter())
                 {
-                    return _channel.Write(contentType, lockTimeout, cancellationToken, ref encoder);
+                    return _channel.Write(contentType, options.IfVersion, options.Append, options.LockTimeout, options.CancellationToken, ref encoder);
                 }
             }
         }
@@ -367,6 +403,32 @@ namespace PSSharedMemory.Engine
             }
         }
 
+        /// <summary>
+        /// Blocks until <see cref="Version"/> is greater than <paramref name="newerThan"/>, returning at once
+        /// when it already is; returns the version. Take the version, start the writer, then wait for newer
+        /// than it: no write can slip between. Fails with WaitTimeout, Removed, or <see cref="OperationCanceledException"/>.
+        /// </summary>
+        public long WaitForVersion(long newerThan, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            using (_view.Enter())
+            {
+                return _channel.WaitForVersion(newerThan, newerOnly: true, timeout, cancellationToken);
+            }
+        }
+
+        /// <summary>
+        /// The pending report of a lock holder that died with the lock: its process id, returned once to the
+        /// first caller that asks, after which it is 0. A caller that can tell the user (a lock or a write)
+        /// takes it; reads that took such a lock over leave it in the header for them.
+        /// </summary>
+        public int TakeAbandonedLockReport()
+        {
+            using (_view.Enter())
+            {
+                return _lock.TakeAbandonedReport();
+            }
+        }
+
         /// <summary>Unmaps the segment and closes its file. Releases the lock if this handle holds it.</summary>
         public void Dispose()
         {
@@ -393,7 +455,7 @@ namespace PSSharedMemory.Engine
                 var pausing = new PausingCopy { Source = source, Count = payload.Length, MidWrite = midWrite };
                 using (_view.Enter())
                 {
-                    _channel.Write(SharedMemoryContentType.Bytes, DefaultLockTimeout, CancellationToken.None, ref pausing);
+                    _channel.Write(SharedMemoryContentType.Bytes, null, false, DefaultLockTimeout, CancellationToken.None, ref pausing);
                 }
             }
         }

@@ -73,6 +73,12 @@ namespace PSSharedMemory.Engine
         /// <summary>True when this user may read the segment but not write it.</summary>
         public bool IsReadOnly { get; }
 
+        /// <summary>True when some handle held the segment's lock when this was read.</summary>
+        public bool IsLocked { get; internal set; }
+
+        /// <summary>The process holding the lock when this was read; 0 when it was free (or its holder not yet recorded).</summary>
+        public int LockHolderProcessId { get; internal set; }
+
         /// <summary>Ok, or Damaged for a file that has a segment's name but cannot be used as one.</summary>
         public SharedMemorySegmentStatus Status { get; private set; }
 

@@ -159,6 +159,52 @@ internal static class Program
 
                 return 0;
 
+            case "cas-increment":
+                // Adds 1 to the number in the segment N times with conditional writes, retrying on VersionMismatch.
+                using (SharedMemorySegment segment = SharedMemorySegment.Open(name))
+                {
+                    int count = int.Parse(args[2], CultureInfo.InvariantCulture);
+                    int retries = 0;
+                    for (int i = 0; i < count; i++)
+                    {
+                        while (true)
+                        {
+                            string text = segment.ReadText(out _, out long version);
+                            int value = text.Length == 0 ? 0 : int.Parse(text, CultureInfo.InvariantCulture);
+                            try
+                            {
+                                segment.WriteText((value + 1).ToString(CultureInfo.InvariantCulture), SharedMemoryContentType.Text, new SharedMemoryWriteOptions { IfVersion = version });
+                                break;
+                            }
+                            catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.VersionMismatch)
+                            {
+                                retries++;
+                            }
+                        }
+                    }
+
+                    Console.WriteLine("done " + retries);
+                }
+
+                return 0;
+
+            case "append-lines":
+                // Appends N lines "<tag> <i>" one write each.
+                using (SharedMemorySegment segment = SharedMemorySegment.Open(name))
+                {
+                    string tag = args[2];
+                    int count = int.Parse(args[3], CultureInfo.InvariantCulture);
+                    var append = new SharedMemoryWriteOptions { Append = true };
+                    for (int i = 0; i < count; i++)
+                    {
+                        segment.WriteText(tag + " " + i.ToString(CultureInfo.InvariantCulture) + "\n", SharedMemoryContentType.Text, append);
+                    }
+
+                    Console.WriteLine("done");
+                }
+
+                return 0;
+
             case "session":
                 return Session(name, args.Length > 2 ? (SharedMemoryScope)Enum.Parse(typeof(SharedMemoryScope), args[2]) : SharedMemoryScope.User);
 
