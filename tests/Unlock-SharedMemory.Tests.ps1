@@ -19,7 +19,7 @@ Describe 'Unlock-SharedMemory' {
         Unlock-SharedMemory $name -ErrorAction SilentlyContinue -ErrorVariable err
         $err[0].CategoryInfo.Category | Should -Be 'InvalidOperation'
         $err[0].ErrorDetails.RecommendedAction | Should -Match 'Lock-SharedMemory'
-        $err[0].ErrorDetails.Message.StartsWith($err[0].Exception.Message + ' ') | Should -BeTrue
+        ($err[0] | Out-String) | Should -Match 'Lock-SharedMemory'
     }
 
     It 'does not release a lock held by another process' {

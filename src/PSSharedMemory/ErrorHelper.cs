@@ -8,6 +8,8 @@ namespace PSSharedMemory
     /// <summary>Builds every error record the cmdlets report, so ErrorIds and categories stay stable.</summary>
     internal static class ErrorHelper
     {
+        private static readonly bool s_showsRecommendation = typeof(PSObject).Assembly.GetName().Version.Major >= 7;
+
         public static ErrorRecord FromException(Exception exception, object? target) => exception switch
         {
             SharedMemoryException e => FromSharedMemory(e, target),
@@ -47,8 +49,11 @@ namespace PSSharedMemory
             string? advice = RecommendedAction(exception.Code);
             if (advice is not null)
             {
-                // The engine says what happened; this adds the next command to run, and shows both.
-                record.ErrorDetails = new ErrorDetails(exception.Message + " " + advice) { RecommendedAction = advice };
+                // The engine says what happened; this adds the next command to run. PowerShell 7 shows a
+                // RecommendedAction under the message; Windows PowerShell shows only the message, so there
+                // the advice is appended to it.
+                string shown = s_showsRecommendation ? exception.Message : exception.Message + " " + advice;
+                record.ErrorDetails = new ErrorDetails(shown) { RecommendedAction = advice };
             }
 
             return record;
