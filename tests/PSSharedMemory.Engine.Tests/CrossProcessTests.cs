@@ -153,7 +153,11 @@ namespace PSSharedMemory.Engine.Tests
             using SharedMemorySegment segment = SharedMemorySegment.Create(name, 64);
             long since = segment.Sequence;
             Task<long> waiter = Task.Run(() => segment.WaitForChange(since, TimeSpan.FromSeconds(60), CancellationToken.None));
-            Thread.Sleep(100);
+            using (var probe = new HeaderProbe(name))
+            {
+                HeaderProbe.SpinUntil(() => probe.ChangeWaiters == 1 || waiter.IsCompleted, "the waiter is counted in the header");
+            }
+
             Assert.False(waiter.IsCompleted);
 
             ChildProcess.Run("write", name, "ping");

@@ -428,7 +428,12 @@ namespace PSSharedMemory.Engine.Tests
             using var name = new TestName();
             using SharedMemorySegment segment = SharedMemorySegment.Create(name, 16);
             Task<long> wait = Task.Run(() => segment.WaitForChange(0, TimeSpan.FromSeconds(60), CancellationToken.None));
-            Thread.Sleep(100);
+            using (var probe = new HeaderProbe(name))
+            {
+                HeaderProbe.SpinUntil(() => probe.ChangeWaiters == 1 || wait.IsCompleted, "the waiter is counted in the header");
+            }
+
+            Assert.False(wait.IsCompleted);
             SharedMemorySegment.Remove(name);
             var error = Assert.Throws<SharedMemoryException>(() => wait.GetAwaiter().GetResult());
             Assert.Equal(SharedMemoryErrorCode.Removed, error.Code);
@@ -460,6 +465,7 @@ namespace PSSharedMemory.Engine.Tests
             SharedMemorySegment segment = SharedMemorySegment.Create(name, 1 << 20);
             segment.Write(new byte[1 << 20], SharedMemoryContentType.Bytes);
             Task<long> waiter = Task.Run(() => segment.WaitForChange(segment.Sequence, TimeSpan.FromSeconds(60), CancellationToken.None));
+            using var reading = new ManualResetEventSlim();
             Task reader = Task.Run(() =>
             {
                 try
@@ -468,13 +474,20 @@ namespace PSSharedMemory.Engine.Tests
                     {
                         segment.Read();
                         _ = segment.Length;
+                        reading.Set();
                     }
                 }
                 catch (ObjectDisposedException)
                 {
                 }
             });
-            Thread.Sleep(100);
+            using (var probe = new HeaderProbe(name))
+            {
+                HeaderProbe.SpinUntil(() => probe.ChangeWaiters == 1 || waiter.IsCompleted, "the waiter is counted in the header");
+            }
+
+            Assert.True(reading.Wait(TimeSpan.FromSeconds(60)), "the reader never read");
+            Assert.False(waiter.IsCompleted);
             segment.Dispose();
             Assert.ThrowsAny<ObjectDisposedException>(() => waiter.GetAwaiter().GetResult());
             Assert.True(reader.Wait(TimeSpan.FromSeconds(60)));
