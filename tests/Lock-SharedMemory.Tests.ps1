@@ -100,15 +100,18 @@ Describe 'Lock-SharedMemory' {
         Lock-SharedMemory $name
         try {
             $waiter = Start-Runspace "Lock-SharedMemory $name -Timeout -1 { 'got it' }"
-            Start-Sleep -Milliseconds 500
-            $waiter.Async.IsCompleted | Should -BeFalse
-            $watch = [Diagnostics.Stopwatch]::StartNew()
-            $waiter.PowerShell.Stop()
-            $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+            # The header counts the waiter just before it sleeps: stop only a wait that has begun.
+            Wait-SegmentWaiter -Name $name -Word Lock -Abandon { $waiter.Async.IsCompleted }
+            # The wait has no timeout: only the stop can end it while this session holds the lock.
+            $stopping = $waiter.PowerShell.BeginStop($null, $null)
+            $stopping.AsyncWaitHandle.WaitOne([timespan]::FromSeconds(30)) | Should -BeTrue -Because 'a stopped wait ends well within 30 seconds'
+            $waiter.PowerShell.EndStop($stopping)
             $waiter.PowerShell.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally {
+            Unlock-SharedMemory $name
             $waiter.PowerShell.Dispose()
         }
-        finally { Unlock-SharedMemory $name }
     }
 
     It 'fails with LockTimeout when another process holds the lock, then succeeds once it is released' {
