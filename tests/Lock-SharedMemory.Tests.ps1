@@ -117,15 +117,20 @@ Describe 'Lock-SharedMemory' {
     It 'fails with LockTimeout when another process holds the lock, then succeeds once it is released' {
         $name = New-TestSegmentName 'lock'
         $null = New-SharedMemory $name
-        $holder = Start-ChildPwsh -Script "Lock-SharedMemory $name; 'held' | Write-SharedMemory $name; Start-Sleep -Seconds 2; Unlock-SharedMemory $name; 'done'"
-        $deadline = [datetime]::UtcNow.AddSeconds(30)
-        while ((Read-SharedMemory $name) -ne 'held' -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
-        { Lock-SharedMemory $name -Timeout 0.1 -ErrorAction Stop } | Should -Throw -ErrorId 'LockTimeout,PSSharedMemory.Commands.LockSharedMemoryCommand'
-        Lock-SharedMemory $name -Timeout 0.1 -ErrorAction SilentlyContinue -ErrorVariable err
-        $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
-        $err[0].Exception.Message | Should -Match 'Unlock-SharedMemory'
-        Lock-SharedMemory $name -Timeout 60 { 'mine' } | Should -Be 'mine'
-        Wait-ChildPwsh -Process $holder | Should -Be 'done'
+        # The child holds the lock until this test writes 'go' to the release segment, however slow either side is.
+        $holder = Start-ChildPwsh -Script "Lock-SharedMemory $name; 'held' | Write-SharedMemory $name; $(Get-WaitForGoScript "$name-release"); Unlock-SharedMemory $name; 'done'"
+        try {
+            $deadline = [datetime]::UtcNow.AddSeconds(60)
+            while ((Read-SharedMemory $name) -ne 'held' -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            { Lock-SharedMemory $name -Timeout 0.1 -ErrorAction Stop } | Should -Throw -ErrorId 'LockTimeout,PSSharedMemory.Commands.LockSharedMemoryCommand'
+            Lock-SharedMemory $name -Timeout 0.1 -ErrorAction SilentlyContinue -ErrorVariable err
+            $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+            $err[0].Exception.Message | Should -Match 'Unlock-SharedMemory'
+            'go' | Write-SharedMemory "$name-release"
+            Lock-SharedMemory $name -Timeout 60 { 'mine' } | Should -Be 'mine'
+            Wait-ChildPwsh -Process $holder | Should -Be 'done'
+        }
+        finally { Remove-SharedMemory "$name-release" -ErrorAction SilentlyContinue }
     }
 
     It 'is released when the holding process exits without unlocking' {

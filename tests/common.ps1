@@ -254,6 +254,12 @@ function Wait-SegmentWaiter {
     }
 }
 
+function Get-WaitForGoScript([string] $Name) {
+    # Script for a child process: returns once segment Name holds 'go' (the parent's release), or after a
+    # generous two minutes. Polling a condition, not sleeping for a time: the 20 ms is only the pace.
+    "`$release = [datetime]::UtcNow.AddSeconds(120); while ((Read-SharedMemory '$Name' -ErrorAction SilentlyContinue) -ne 'go' -and [datetime]::UtcNow -lt `$release) { Start-Sleep -Milliseconds 20 }"
+}
+
 function New-PromptRecordingRunspace {
     # An open runspace, with the module imported, whose host records confirmation prompts and answers Answer.
     param([Parameter(Mandatory)] [ValidateSet('Yes', 'No')] [string] $Answer)
