@@ -125,7 +125,8 @@ Describe 'Lock-SharedMemory' {
             { Lock-SharedMemory $name -Timeout 0.1 -ErrorAction Stop } | Should -Throw -ErrorId 'LockTimeout,PSSharedMemory.Commands.LockSharedMemoryCommand'
             Lock-SharedMemory $name -Timeout 0.1 -ErrorAction SilentlyContinue -ErrorVariable err
             $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
-            $err[0].Exception.Message | Should -Match 'Unlock-SharedMemory'
+            $err[0].ErrorDetails.RecommendedAction | Should -Match 'Unlock-SharedMemory'
+            $err[0].ErrorDetails.Message.StartsWith($err[0].Exception.Message + ' ') | Should -BeTrue
             'go' | Write-SharedMemory "$name-release"
             Lock-SharedMemory $name -Timeout 60 { 'mine' } | Should -Be 'mine'
             Wait-ChildPwsh -Process $holder | Should -Be 'done'

@@ -61,7 +61,8 @@ Describe 'Read-SharedMemory' {
         Read-SharedMemory $name -ErrorAction SilentlyContinue -ErrorVariable err
         $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $err[0].TargetObject | Should -BeExactly $name
-        $err[0].Exception.Message | Should -Match 'New-SharedMemory'
+        $err[0].ErrorDetails.RecommendedAction | Should -Match 'New-SharedMemory'
+        $err[0].ErrorDetails.Message.StartsWith($err[0].Exception.Message + ' ') | Should -BeTrue
         $caught = $null
         try { Read-SharedMemory $name -ErrorAction Stop } catch { $caught = $_ }
         $caught.Exception | Should -BeOfType PSSharedMemory.Engine.SharedMemoryException
@@ -84,7 +85,8 @@ Describe 'Read-SharedMemory' {
         { Read-SharedMemory $name -ErrorAction Stop } | Should -Throw -ErrorId 'SharedMemoryCorrupted,PSSharedMemory.Commands.ReadSharedMemoryCommand'
         Read-SharedMemory $name -ErrorAction SilentlyContinue -ErrorVariable err
         $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
-        $err[0].Exception.Message | Should -Match 'Remove-SharedMemory'
+        $err[0].ErrorDetails.RecommendedAction | Should -Match 'Remove-SharedMemory'
+        $err[0].ErrorDetails.Message.StartsWith($err[0].Exception.Message + ' ') | Should -BeTrue
 
         # As the message says, a corrupted segment can be removed by name.
         Remove-SharedMemory $name

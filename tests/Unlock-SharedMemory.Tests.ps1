@@ -18,7 +18,8 @@ Describe 'Unlock-SharedMemory' {
         { Unlock-SharedMemory $name -ErrorAction Stop } | Should -Throw -ErrorId 'SharedMemoryNotLocked,PSSharedMemory.Commands.UnlockSharedMemoryCommand'
         Unlock-SharedMemory $name -ErrorAction SilentlyContinue -ErrorVariable err
         $err[0].CategoryInfo.Category | Should -Be 'InvalidOperation'
-        $err[0].Exception.Message | Should -Match 'Lock-SharedMemory'
+        $err[0].ErrorDetails.RecommendedAction | Should -Match 'Lock-SharedMemory'
+        $err[0].ErrorDetails.Message.StartsWith($err[0].Exception.Message + ' ') | Should -BeTrue
     }
 
     It 'does not release a lock held by another process' {

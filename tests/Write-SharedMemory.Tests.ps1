@@ -172,7 +172,8 @@ Describe 'Write-SharedMemory' {
         { 'x' * 17 | Write-SharedMemory $name -ErrorAction Stop } | Should -Throw -ErrorId 'PayloadTooLarge,PSSharedMemory.Commands.WriteSharedMemoryCommand'
         Write-SharedMemory $name ([byte[]]::new(100)) -ErrorAction SilentlyContinue -ErrorVariable err
         $err[0].CategoryInfo.Category | Should -Be 'LimitsExceeded'
-        $err[0].Exception.Message | Should -Match 'New-SharedMemory -Size'
+        $err[0].ErrorDetails.RecommendedAction | Should -Match 'New-SharedMemory -Size'
+        $err[0].ErrorDetails.Message.StartsWith($err[0].Exception.Message + ' ') | Should -BeTrue
         Read-SharedMemory $name | Should -BeExactly 'short'
         (Get-SharedMemory $name).Version | Should -Be 1
     }

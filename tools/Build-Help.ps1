@@ -5,9 +5,10 @@
 
 .DESCRIPTION
     Uses platyPS's New-ExternalHelp when platyPS is installed. Otherwise it uses the converter in
-    tools/MarkdownHelp.psm1, which reads the subset of the platyPS schema that docs/en-US uses and
-    throws with the file and line on anything it does not understand. The generated files go to
-    -OutputPath only; they are never committed.
+    tools/MarkdownHelp.psm1, which parses the markdown with Markdig (restored from NuGet through
+    tools/MarkdigTool/MarkdigTool.csproj, so `dotnet` must be on the PATH), reads the subset of the
+    platyPS schema that docs/en-US uses, and throws with the file and line on anything it does not
+    understand. The generated files go to -OutputPath only; they are never committed.
 
     One difference: platyPS puts every code block of an example (output included) into the example's
     code, while the converter puts ```output blocks into the example's remarks.

@@ -1,6 +1,7 @@
 # Converts the platyPS markdown in docs/en-US into MAML and about_*.help.txt, for machines without
-# platyPS. It covers the subset of the platyPS schema that this project uses and throws, with the file
-# and line, on anything else, so that a page never silently loses a section.
+# platyPS. Markdig parses the markdown; this module walks its syntax tree. It covers the subset of the
+# platyPS schema that this project uses and throws, with the file and line, on anything else, so that
+# a page never silently loses a section.
 # Runs on Windows PowerShell 5.1 and PowerShell 7: no ?? ?. or ternaries here.
 
 Set-StrictMode -Version 3.0
@@ -16,6 +17,10 @@ $script:Namespaces = [ordered]@{
     dev     = 'http://schemas.microsoft.com/maml/dev/2004/10'
     MSHelp  = 'http://msdn.microsoft.com/mshelp'
 }
+# Front matter and the parameter yaml blocks are flat 'key: value' lines, not markdown.
+$script:KeyValuePattern = '^([A-Za-z][A-Za-z ]*):\s*(.*)$'
+$script:MarkdownPipeline = $null
+$script:MarkdownParser = $null
 
 function New-ParseError {
     param([string] $File, [int] $Line, [string] $Message)
@@ -23,103 +28,231 @@ function New-ParseError {
     [System.IO.InvalidDataException]::new("${where}: $Message")
 }
 
+function Get-MarkdownPipeline {
+    <#
+        Loads Markdig and builds the parser: CommonMark with yaml front matter and pipe tables.
+        tools/MarkdigTool/MarkdigTool.csproj names the packages; `dotnet restore` puts them in the
+        NuGet package cache, from which they are loaded. Markdig's netstandard2.0 build loads in
+        PowerShell 7 and in Windows PowerShell 5.1, which also needs System.Memory and its
+        dependencies. The types are used by name so that another Markdig in the session (pwsh's
+        own Markdig.Signed) cannot be picked up by mistake.
+    #>
+    if ($script:MarkdownPipeline) { return $script:MarkdownPipeline }
+
+    $project = Join-Path $PSScriptRoot 'MarkdigTool/MarkdigTool.csproj'
+    # Standard error is left alone: Windows PowerShell turns redirected native stderr into errors.
+    $output = & dotnet restore $project --nologo -v quiet
+    if ($LASTEXITCODE -ne 0) { throw "dotnet restore '$project' failed with exit code ${LASTEXITCODE}: $($output -join [Environment]::NewLine)" }
+    $packages = $env:NUGET_PACKAGES
+    if (-not $packages) {
+        $line = @(& dotnet nuget locals global-packages --list) -match 'global-packages:' | Select-Object -First 1
+        $packages = ($line -replace '^.*global-packages:\s*', '').Trim()
+    }
+
+    $versions = [ordered]@{}
+    foreach ($item in ([xml](Get-Content -LiteralPath $project -Raw)).SelectNodes('//PackageDownload')) {
+        $versions[$item.Include] = $item.Version.Trim('[', ']')
+    }
+    $load = [System.Collections.Generic.List[string]]::new()
+    if ($PSVersionTable.PSEdition -eq 'Desktop') {
+        foreach ($name in 'System.Runtime.CompilerServices.Unsafe', 'System.Buffers', 'System.Numerics.Vectors', 'System.Memory') {
+            $load.Add((Join-Path $packages ('{0}/{1}/lib/net462/{2}.dll' -f $name.ToLowerInvariant(), $versions[$name], $name)))
+        }
+    }
+    $load.Add((Join-Path $packages ('markdig/{0}/lib/netstandard2.0/Markdig.dll' -f $versions['Markdig'])))
+    $markdig = $null
+    foreach ($dll in $load) {
+        if (-not (Test-Path -LiteralPath $dll)) { throw "'$dll' is missing after restoring '$project'." }
+        $markdig = [System.Reflection.Assembly]::LoadFrom($dll)
+    }
+
+    $extensions = $markdig.GetType('Markdig.MarkdownExtensions', $true)
+    $builder = [System.Activator]::CreateInstance($markdig.GetType('Markdig.MarkdownPipelineBuilder', $true))
+    $builder = $extensions::UseYamlFrontMatter($builder)
+    $builder = $extensions::UsePipeTables($builder, $null)
+    $script:MarkdownParser = $markdig.GetType('Markdig.Markdown', $true)
+    $script:MarkdownPipeline = $builder.Build()
+    $script:MarkdownPipeline
+}
+
+function Test-Node {
+    # Whether a Markdig node is of the named type (Markdig.Syntax. is implied), or derives from it.
+    param($Node, [string] $TypeName)
+    if ($TypeName -notlike '*.*.*') { $TypeName = "Markdig.Syntax.$TypeName" }
+    for ($type = $Node.GetType(); $type; $type = $type.BaseType) {
+        if ($type.FullName -eq $TypeName) { return $true }
+    }
+    $false
+}
+
+function Add-InlineText {
+    # Appends the plain text that Get-Help shows for an inline and its children.
+    param([System.Text.StringBuilder] $Builder, $Inline, [string] $Path)
+    switch ($Inline.GetType().FullName) {
+        'Markdig.Syntax.Inlines.LiteralInline' { [void]$Builder.Append($Inline.Content.ToString()); return }
+        'Markdig.Syntax.Inlines.CodeInline' { [void]$Builder.Append($Inline.Content); return }
+        'Markdig.Syntax.Inlines.LineBreakInline' { [void]$Builder.Append(' '); return }
+        'Markdig.Syntax.Inlines.HtmlEntityInline' { [void]$Builder.Append($Inline.Transcoded.ToString()); return }
+        'Markdig.Syntax.Inlines.AutolinkInline' { [void]$Builder.Append($Inline.Url); return }
+        'Markdig.Syntax.Inlines.HtmlInline' {
+            throw (New-ParseError $Path ($Inline.Line + 1) "HTML is not supported in help markdown: '$($Inline.Tag)'; put it in backticks or write \< for <")
+        }
+    }
+    if (-not (Test-Node $Inline 'Markdig.Syntax.Inlines.ContainerInline')) {
+        throw (New-ParseError $Path ($Inline.Line + 1) "unsupported markdown: $($Inline.GetType().Name)")
+    }
+    # Emphasis and links show their text; an unmatched delimiter shows itself.
+    if (Test-Node $Inline 'Markdig.Syntax.Inlines.DelimiterInline') { [void]$Builder.Append($Inline.ToLiteral()) }
+    for ($child = $Inline.FirstChild; $child; $child = $child.NextSibling) { Add-InlineText $Builder $child $Path }
+}
+
+function ConvertTo-InlineText {
+    # The inlines of a paragraph or heading as one line of plain text; line breaks become spaces.
+    param($Container, [string] $Path)
+    $builder = [System.Text.StringBuilder]::new()
+    if ($Container) {
+        for ($inline = $Container.FirstChild; $inline; $inline = $inline.NextSibling) { Add-InlineText $builder $inline $Path }
+    }
+    $builder.ToString()
+}
+
+function Get-ListItems {
+    <#
+        A list as flat items, nested lists after their parent item: Depth, Marker ('-', '*', '+' or
+        '1.'), Text, and BlankBefore when a blank line separates the item from the one before it.
+    #>
+    param($List, [string] $Path, [int] $Depth = 0, [System.Collections.Generic.List[object]] $Items = $null)
+    if ($null -eq $Items) { $Items = [System.Collections.Generic.List[object]]::new() }
+    $first = $true
+    foreach ($item in $List) {
+        $marker = if ($List.IsOrdered) { '{0}{1}' -f $item.Order, $List.OrderedDelimiter } else { [string]$List.BulletType }
+        $entry = [pscustomobject]@{ Depth = $Depth; Marker = $marker; Text = ''; BlankBefore = ($List.IsLoose -and -not $first) }
+        $Items.Add($entry)
+        $first = $false
+        $index = 0
+        foreach ($child in $item) {
+            if ($index -eq 0 -and (Test-Node $child 'ParagraphBlock')) { $entry.Text = ConvertTo-InlineText $child.Inline $Path }
+            elseif (Test-Node $child 'ListBlock') { $null = Get-ListItems $child $Path ($Depth + 1) $Items }
+            else { throw (New-ParseError $Path ($child.Line + 1) 'a list item holds one paragraph and, after it, nested lists; nothing else') }
+            $index++
+        }
+    }
+    , $Items
+}
+
+function Get-TableRows {
+    # A pipe table as rows of plain-text cells, the header row first.
+    param($Table, [string] $Path)
+    $rows = [System.Collections.Generic.List[object]]::new()
+    foreach ($row in $Table) {
+        $cells = [System.Collections.Generic.List[string]]::new()
+        foreach ($cell in $row) {
+            $text = @(foreach ($block in $cell) {
+                    if (-not (Test-Node $block 'ParagraphBlock')) { throw (New-ParseError $Path ($block.Line + 1) 'a table cell holds only text') }
+                    ConvertTo-InlineText $block.Inline $Path
+                })
+            $cells.Add(($text -join ' '))
+        }
+        $rows.Add($cells.ToArray())
+    }
+    , $rows
+}
+
+function Get-BlockText {
+    <#
+        The text of a paragraph, list or table as the <maml:para> elements it becomes. Prose is one
+        line. A list keeps one line per item, indented by depth, and a loose list gives one para per
+        item. A table gives one line per row, with the cells joined by ' | '.
+    #>
+    param($Node, [string] $Path)
+    if (Test-Node $Node 'ParagraphBlock') { return , @(ConvertTo-InlineText $Node.Inline $Path) }
+    if (Test-Node $Node 'ListBlock') {
+        $paras = [System.Collections.Generic.List[string]]::new()
+        $lines = [System.Collections.Generic.List[string]]::new()
+        foreach ($item in (Get-ListItems $Node $Path)) {
+            if ($item.BlankBefore -and $lines.Count -gt 0) { $paras.Add(($lines -join "`n")); $lines.Clear() }
+            $lines.Add(('{0}{1} {2}' -f (' ' * (2 * $item.Depth)), $item.Marker, $item.Text).TrimEnd())
+        }
+        if ($lines.Count -gt 0) { $paras.Add(($lines -join "`n")) }
+        return , $paras.ToArray()
+    }
+    $rows = @(foreach ($cells in (Get-TableRows $Node $Path)) { $cells -join ' | ' })
+    , @($rows -join "`n")
+}
+
 function Read-MarkdownBlocks {
     <#
-        Splits a markdown file into front matter, headings, fenced code blocks and paragraphs,
-        each with its line number.
+        Parses a markdown file with Markdig into its front matter (an ordered dictionary, or $null)
+        and its top-level blocks: headings, fenced code blocks, and paragraphs (prose, a list or a
+        table), each with its line number. Any other markdown is an error.
     #>
     param([string] $Path)
 
-    $lines = [System.IO.File]::ReadAllLines($Path)
+    $pipeline = Get-MarkdownPipeline
+    $source = [System.IO.File]::ReadAllText($Path)
+    $document = $script:MarkdownParser::Parse($source, $pipeline)
     $blocks = [System.Collections.Generic.List[object]]::new()
     $frontMatter = $null
-    $i = 0
-    if ($lines.Count -gt 0 -and $lines[0] -eq '---') {
-        $frontMatter = [ordered]@{}
-        $i = 1
-        while ($i -lt $lines.Count -and $lines[$i] -ne '---') {
-            if ($lines[$i] -notmatch '^([A-Za-z][A-Za-z ]*):\s*(.*)$') {
-                throw (New-ParseError $Path ($i + 1) "front matter line '$($lines[$i])' is not 'key: value'")
+    foreach ($node in $document) {
+        $lineNumber = $node.Line + 1
+        $block = [pscustomobject]@{ Kind = 'Paragraph'; Form = ''; Line = $lineNumber; Level = 0; Text = ''; Paras = @(); Language = ''; Node = $node }
+        # Inside a switch, continue would only leave the switch: skipped nodes set $block to $null.
+        switch ($node.GetType().FullName) {
+            'Markdig.Extensions.Yaml.YamlFrontMatterBlock' {
+                $frontMatter = [ordered]@{}
+                $lines = $node.Lines
+                for ($i = 0; $i -lt $lines.Count; $i++) {
+                    $text = $lines.Lines[$i].Slice.ToString()
+                    if ($text -notmatch $script:KeyValuePattern) {
+                        throw (New-ParseError $Path ($lineNumber + 1 + $i) "front matter line '$text' is not 'key: value'")
+                    }
+                    $frontMatter[$Matches[1]] = $Matches[2].Trim()
+                }
+                $block = $null
             }
-            $frontMatter[$Matches[1]] = $Matches[2].Trim()
-            $i++
-        }
-        if ($i -ge $lines.Count) { throw (New-ParseError $Path 1 'the front matter is not closed with ---') }
-        $i++
-    }
-
-    $paragraph = $null
-    while ($i -lt $lines.Count) {
-        $line = $lines[$i]
-        $lineNumber = $i + 1
-        if ($line -match '^(\s*)(```+|~~~+)\s*([A-Za-z0-9_+-]*)\s*$') {
-            $paragraph = $null
-            $indent = $Matches[1].Length
-            $fence = $Matches[2]
-            $language = $Matches[3].ToLowerInvariant()
-            $code = [System.Collections.Generic.List[string]]::new()
-            $i++
-            while ($i -lt $lines.Count -and $lines[$i].Trim() -ne $fence) {
-                $text = $lines[$i]
-                if ($indent -gt 0 -and $text.Length -ge $indent -and $text.Substring(0, $indent).Trim() -eq '') { $text = $text.Substring($indent) }
-                $code.Add($text)
-                $i++
+            'Markdig.Syntax.HeadingBlock' {
+                if ($node.IsSetext) { throw (New-ParseError $Path $lineNumber "an underlined heading; write it as '#' to '######' and the title") }
+                $block.Kind = 'Heading'
+                $block.Level = $node.Level
+                $block.Text = (ConvertTo-InlineText $node.Inline $Path).Trim()
             }
-            if ($i -ge $lines.Count) { throw (New-ParseError $Path $lineNumber "the code block opened here with $fence is never closed") }
-            $blocks.Add([pscustomobject]@{ Kind = 'Code'; Line = $lineNumber; Language = $language; Text = ($code -join "`n"); Level = 0 })
-            $i++
-            continue
+            'Markdig.Syntax.FencedCodeBlock' {
+                $fence = ([string]$node.FencedChar) * $node.OpeningFencedCharCount
+                if ($node.ClosingFencedCharCount -eq 0) { throw (New-ParseError $Path $lineNumber "the code block opened here with $fence is never closed") }
+                if ($node.Arguments) { throw (New-ParseError $Path $lineNumber "the code block's info '$($node.Info) $($node.Arguments)' must be one language name") }
+                $lines = $node.Lines
+                $block.Kind = 'Code'
+                $block.Language = if ($node.Info) { $node.Info.ToLowerInvariant() } else { '' }
+                $block.Text = (@(for ($i = 0; $i -lt $lines.Count; $i++) { $lines.Lines[$i].Slice.ToString() }) -join "`n")
+            }
+            'Markdig.Syntax.ParagraphBlock' { $block.Form = 'Prose' }
+            'Markdig.Syntax.ListBlock' { $block.Form = 'List' }
+            'Markdig.Extensions.Tables.Table' { $block.Form = 'Table' }
+            'Markdig.Syntax.LinkReferenceDefinitionGroup' { $block = $null }
+            'Markdig.Syntax.HtmlBlock' { throw (New-ParseError $Path $lineNumber 'HTML is not supported in help markdown') }
+            'Markdig.Syntax.ThematicBreakBlock' {
+                if ($node.Line -eq 0) { throw (New-ParseError $Path 1 'the front matter is not closed with ---') }
+                throw (New-ParseError $Path $lineNumber 'a horizontal rule (---, ***) is not supported in help markdown')
+            }
+            'Markdig.Syntax.CodeBlock' { throw (New-ParseError $Path $lineNumber 'an indented code block; use a fenced code block (```powershell ... ```)') }
+            default { throw (New-ParseError $Path $lineNumber "unsupported markdown: $($node.GetType().Name)") }
         }
-        if ($line -match '^(#{1,6})\s+(.*?)\s*#*\s*$') {
-            $paragraph = $null
-            $blocks.Add([pscustomobject]@{ Kind = 'Heading'; Line = $lineNumber; Level = $Matches[1].Length; Text = $Matches[2]; Language = '' })
+        if ($null -eq $block) { continue }
+        if ($block.Kind -eq 'Paragraph') {
+            $block.Paras = Get-BlockText $node $Path
+            $block.Text = $block.Paras -join "`n"
         }
-        elseif ($line.Trim() -eq '') {
-            $paragraph = $null
-        }
-        elseif ($line -match '^\s*<') {
-            throw (New-ParseError $Path $lineNumber 'HTML is not supported in help markdown')
-        }
-        elseif ($null -ne $paragraph) {
-            $paragraph.Lines.Add($line)
-        }
-        else {
-            $paragraph = [pscustomobject]@{ Kind = 'Paragraph'; Line = $lineNumber; Lines = [System.Collections.Generic.List[string]]::new(); Level = 0; Language = '' }
-            $paragraph.Lines.Add($line)
-            $blocks.Add($paragraph)
-        }
-        $i++
+        $blocks.Add($block)
     }
 
     [pscustomobject]@{ Path = $Path; FrontMatter = $frontMatter; Blocks = $blocks }
 }
 
-function ConvertTo-PlainText {
-    # Inline markdown to the plain text that Get-Help shows.
-    param([string] $Text)
-    $Text = [regex]::Replace($Text, '!?\[([^\]]*)\]\(([^)]*)\)', '$1')
-    $Text = [regex]::Replace($Text, '(\*\*|__)(.+?)\1', '$2')
-    $Text = [regex]::Replace($Text, '(?<![`\w])`([^`]+)`(?![`\w])', '$1')
-    $Text = $Text -replace '\\([\\`*_{}\[\]()#+\-.!<>|])', '$1'
-    $Text
-}
-
-function Test-StructuredParagraph {
-    # Lists and tables keep their line breaks; prose is joined into one line.
-    param([System.Collections.Generic.List[string]] $Lines)
-    foreach ($line in $Lines) {
-        if ($line -match '^\s*([-*+]|\d+\.)\s' -or $line -match '^\s*\|') { return $true }
-    }
-    $false
-}
-
 function Get-ParagraphText {
+    # The <maml:para> texts of a block: the code of a code block, the text of anything else.
     param($Block)
     if ($Block.Kind -eq 'Code') { return $Block.Text }
-    if (Test-StructuredParagraph $Block.Lines) {
-        return (($Block.Lines | ForEach-Object { ConvertTo-PlainText $_.TrimEnd() }) -join "`n")
-    }
-    ConvertTo-PlainText ((($Block.Lines | ForEach-Object { $_.Trim() }) -join ' '))
+    $Block.Paras
 }
 
 function Split-Sections {
@@ -156,7 +289,7 @@ function Read-ParameterYaml {
     foreach ($line in ($Block.Text -split "`n")) {
         $lineNumber++
         if ($line.Trim() -eq '') { continue }
-        if ($line -notmatch '^([A-Za-z][A-Za-z ]*):\s*(.*)$') {
+        if ($line -notmatch $script:KeyValuePattern) {
             throw (New-ParseError $Path $lineNumber "parameter metadata line '$line' is not 'key: value'")
         }
         $key = $Matches[1]
@@ -192,6 +325,44 @@ function Read-ParameterYaml {
         PipelineInput = $values['Accept pipeline input']
         Globbing      = $values['Accept wildcard characters'] -eq 'True'
         AcceptedValues = if ($values.Contains('Accepted values') -and $values['Accepted values']) { @($values['Accepted values'] -split ',' | ForEach-Object { $_.Trim() }) } else { @() }
+    }
+}
+
+function Get-RelatedLinks {
+    <#
+        The links of a RELATED LINKS block: a paragraph with one [text](link) per line, or a list
+        with one per item. Only http(s) links keep their address; the others are page names.
+    #>
+    param($Block, [string] $Path)
+    $message = 'RELATED LINKS holds only [text](link) lines'
+    $lines = [System.Collections.Generic.List[object]]::new()
+    if ($Block.Form -eq 'Prose') {
+        $line = [System.Collections.Generic.List[object]]::new()
+        for ($inline = $Block.Node.Inline.FirstChild; $inline; $inline = $inline.NextSibling) {
+            if (Test-Node $inline 'Markdig.Syntax.Inlines.LineBreakInline') { $lines.Add($line.ToArray()); $line.Clear() }
+            else { $line.Add($inline) }
+        }
+        $lines.Add($line.ToArray())
+    }
+    elseif ($Block.Form -eq 'List') {
+        foreach ($item in $Block.Node) {
+            $paragraph = @($item)
+            if ($paragraph.Count -ne 1 -or -not (Test-Node $paragraph[0] 'ParagraphBlock')) { throw (New-ParseError $Path ($item.Line + 1) $message) }
+            $lines.Add(@(for ($inline = $paragraph[0].Inline.FirstChild; $inline; $inline = $inline.NextSibling) { $inline }))
+        }
+    }
+    else {
+        throw (New-ParseError $Path $Block.Line $message)
+    }
+    foreach ($line in $lines) {
+        $link = $line[0]
+        if ($line.Count -ne 1 -or -not (Test-Node $link 'Markdig.Syntax.Inlines.LinkInline') -or $link.IsImage) {
+            $text = (@(foreach ($inline in $line) { $builder = [System.Text.StringBuilder]::new(); Add-InlineText $builder $inline $Path; $builder.ToString() }) -join '').Trim()
+            $where = if ($line.Count -gt 0) { $line[0].Line + 1 } else { $Block.Line }
+            throw (New-ParseError $Path $where "related link '$text' is not [text](link)")
+        }
+        $uri = if ($link.Url -match '^https?://') { $link.Url } else { '' }
+        [pscustomobject]@{ Text = (ConvertTo-InlineText $link $Path); Uri = $uri }
     }
 }
 
@@ -255,7 +426,7 @@ function Read-CommandPage {
             if ($block.Kind -eq 'Heading') { throw (New-ParseError $path $block.Line "unexpected heading '$($block.Text)' in parameter -$parameterName") }
             if ($block.Kind -eq 'Code' -and $block.Language -eq 'yaml') { $variants.Add((Read-ParameterYaml $block $path)) }
             elseif ($variants.Count -gt 0) { throw (New-ParseError $path $block.Line "text after the yaml block of parameter -$parameterName") }
-            else { $text.Add((Get-ParagraphText $block)) }
+            else { foreach ($para in (Get-ParagraphText $block)) { $text.Add($para) } }
         }
         if ($variants.Count -eq 0) { throw (New-ParseError $path $section.Line "parameter -$parameterName has no yaml block") }
         if ($text.Count -eq 0) { throw (New-ParseError $path $section.Line "parameter -$parameterName has no description") }
@@ -318,7 +489,7 @@ function Read-CommandPage {
                 throw (New-ParseError $path $block.Line 'an example must start with its PowerShell code block')
             }
             else {
-                $remarks.Add((Get-ParagraphText $block))
+                foreach ($para in (Get-ParagraphText $block)) { $remarks.Add($para) }
             }
         }
         if ($code.Count -eq 0) { throw (New-ParseError $path $section.Line "example '$($section.Title)' has no powershell code block") }
@@ -354,12 +525,7 @@ function Read-CommandPage {
     if ($page.Contains('RELATED LINKS')) {
         Assert-NoSubHeadings $page['RELATED LINKS'] $path
         foreach ($block in $page['RELATED LINKS'].Blocks) {
-            $lines = if ($block.Kind -eq 'Paragraph') { $block.Lines } else { throw (New-ParseError $path $block.Line 'RELATED LINKS holds only [text](link) lines') }
-            foreach ($line in $lines) {
-                if ($line.Trim() -notmatch '^(?:[-*]\s+)?\[([^\]]+)\]\(([^)]*)\)$') { throw (New-ParseError $path $block.Line "related link '$line' is not [text](link)") }
-                $uri = if ($Matches[2] -match '^https?://') { $Matches[2] } else { '' }
-                $links.Add([pscustomobject]@{ Text = $Matches[1]; Uri = $uri })
-            }
+            foreach ($link in (Get-RelatedLinks $block $path)) { $links.Add($link) }
         }
     }
 
@@ -546,40 +712,29 @@ function ConvertTo-AboutText {
                 switch ($block.Level) {
                     1 { throw (New-ParseError $path $block.Line 'only one "#" heading is allowed') }
                     2 { [void]$out.Append($block.Text.ToUpperInvariant()).Append($nl) }
-                    3 { [void]$out.Append('  ').Append((ConvertTo-PlainText $block.Text)).Append($nl) }
-                    default { [void]$out.Append('    ').Append((ConvertTo-PlainText $block.Text)).Append($nl) }
+                    3 { [void]$out.Append('  ').Append($block.Text).Append($nl) }
+                    default { [void]$out.Append('    ').Append($block.Text).Append($nl) }
                 }
             }
             'Code' {
                 foreach ($codeLine in ($block.Text -split "`n")) { [void]$out.Append('        ').Append($codeLine.TrimEnd()).Append($nl) }
             }
             'Paragraph' {
-                if ($block.Lines[0] -match '^\s*\|') {
-                    foreach ($row in $block.Lines) {
-                        if ($row -match '^\s*\|[\s:|-]+\|\s*$') { continue }
-                        $cells = @($row.Trim().Trim('|').Split('|') | ForEach-Object { ConvertTo-PlainText $_.Trim() })
-                        [void]$out.Append('    ').Append(($cells -join ' | ')).Append($nl)
-                    }
+                if ($block.Form -eq 'Table') {
+                    foreach ($cells in (Get-TableRows $block.Node $path)) { [void]$out.Append('    ').Append(($cells -join ' | ')).Append($nl) }
                 }
-                elseif (Test-StructuredParagraph $block.Lines) {
-                    # A list: one item per marker, continuation lines joined to their item.
-                    $items = [System.Collections.Generic.List[object]]::new()
-                    foreach ($itemLine in $block.Lines) {
-                        if ($itemLine -match '^(\s*)([-*+]|\d+\.)\s+(.*)$') {
-                            $items.Add([pscustomobject]@{ Depth = [int][math]::Floor($Matches[1].Length / 2); Marker = $Matches[2]; Text = $Matches[3] })
-                        }
-                        elseif ($items.Count -gt 0) { $items[$items.Count - 1].Text += ' ' + $itemLine.Trim() }
-                        else { throw (New-ParseError $path $block.Line "cannot read list line '$itemLine'") }
-                    }
-                    foreach ($item in $items) {
+                elseif ($block.Form -eq 'List') {
+                    # One item per marker, wrapped under its text; a loose list keeps its blank lines.
+                    foreach ($item in (Get-ListItems $block.Node $path)) {
+                        if ($item.BlankBefore) { [void]$out.Append($nl) }
                         $marker = if ($item.Marker -match '^\d') { $item.Marker } else { '-' }
                         $indent = 4 + 2 * $item.Depth
-                        $text = (' ' * $indent) + $marker + ' ' + (ConvertTo-PlainText $item.Text)
+                        $text = (' ' * $indent) + $marker + ' ' + $item.Text
                         [void]$out.Append((Format-Wrapped $text.Trim() $indent 80 ($indent + $marker.Length + 1))).Append($nl)
                     }
                 }
                 else {
-                    [void]$out.Append((Format-Wrapped (Get-ParagraphText $block) 4)).Append($nl)
+                    [void]$out.Append((Format-Wrapped $block.Text 4)).Append($nl)
                 }
             }
         }

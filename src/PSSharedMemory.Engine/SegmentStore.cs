@@ -133,7 +133,7 @@ namespace PSSharedMemory.Engine
                 exists = true;
                 return mapping;
             }
-            catch (NativeException e) when (e.ErrorCode == Libc.ENOENT)
+            catch (NativeException e) when (Classify(e) == SharedMemoryErrorCode.NotFound)
             {
                 exists = false;
                 return null;
@@ -153,6 +153,29 @@ namespace PSSharedMemory.Engine
         /// something deleted or replaced it without marking it removed.
         /// </summary>
         public virtual bool IsOrphaned(string name, SegmentMapping mapping) => !System.IO.File.Exists(PathOf(name));
+
+        /// <summary>
+        /// What a failed native call of this store means. The base reads errno, which the Unix stores
+        /// report; a store whose calls report another error space overrides it.
+        /// </summary>
+        public virtual SharedMemoryErrorCode Classify(NativeException e)
+        {
+            if (e.IsWin32)
+            {
+                return SharedMemoryErrorCode.NativeError;
+            }
+
+            int errno = e.ErrorCode;
+            return errno == Libc.ENOENT ? SharedMemoryErrorCode.NotFound
+                : errno == Libc.EEXIST ? SharedMemoryErrorCode.AlreadyExists
+                : errno == Libc.ELOOP ? SharedMemoryErrorCode.SymbolicLink
+                : errno == Libc.EACCES || errno == Libc.EPERM ? SharedMemoryErrorCode.PermissionDenied
+                : errno == Libc.ENOSPC || errno == Libc.EDQUOT ? SharedMemoryErrorCode.OutOfSpace
+                : SharedMemoryErrorCode.NativeError;
+        }
+
+        /// <summary>True when the failed call was the one that removes a segment's name.</summary>
+        public virtual bool IsRemoval(NativeException e) => e.Function == "unlink" || e.Function == "unlinkat";
 
         /// <summary>Throws when the store directory exists but may not be trusted; does nothing when it is absent.</summary>
         public virtual void CheckTrusted()

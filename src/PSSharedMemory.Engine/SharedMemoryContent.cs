@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text;
 
 namespace PSSharedMemory.Engine
@@ -7,11 +8,11 @@ namespace PSSharedMemory.Engine
     {
         internal static readonly UTF8Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
-        internal SharedMemoryContent(byte[] data, SharedMemoryContentType contentType, long sequence)
+        internal SharedMemoryContent(byte[] data, SharedMemoryContentType contentType, long version)
         {
             Data = data;
             ContentType = contentType;
-            Sequence = sequence;
+            Version = version;
         }
 
         /// <summary>The payload bytes; a private copy the caller owns.</summary>
@@ -21,7 +22,11 @@ namespace PSSharedMemory.Engine
         public SharedMemoryContentType ContentType { get; }
 
         /// <summary>The number of completed writes when this snapshot was taken.</summary>
-        public long Sequence { get; }
+        public long Version { get; }
+
+        /// <summary>The former name of <see cref="Version"/>.</summary>
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public long Sequence => Version;
 
         /// <summary>Decodes the payload as UTF-8, whatever its content type.</summary>
         public string GetText() => Utf8.GetString(Data);

@@ -15,10 +15,10 @@ namespace PSSharedMemory.Engine
         /// <summary>The name breaks the naming rule.</summary>
         InvalidName,
 
-        /// <summary>The requested capacity is zero, negative or too large.</summary>
+        /// <summary>The requested size is zero, negative or too large.</summary>
         InvalidSize,
 
-        /// <summary>The payload is larger than the segment's capacity.</summary>
+        /// <summary>The payload is larger than the segment's size.</summary>
         PayloadTooLarge,
 
         /// <summary>The lock was not acquired within the timeout.</summary>
@@ -36,7 +36,7 @@ namespace PSSharedMemory.Engine
         /// <summary>The operating system refused access.</summary>
         PermissionDenied,
 
-        /// <summary>The store has no room for a segment of that capacity.</summary>
+        /// <summary>The store has no room for a segment of that size.</summary>
         OutOfSpace,
 
         /// <summary>A writer stopped in the middle of a write; the payload is not valid.</summary>

@@ -60,6 +60,12 @@ namespace PSSharedMemory.Engine
             info.AddValue(nameof(NativeErrorCode), NativeErrorCode);
         }
 
+        /// <summary>The error for a name that has no segment in the scope.</summary>
+        public static SharedMemoryException NotFound(string name, SharedMemoryScope scope) => SegmentErrors.NotFound(name, scope);
+
+        /// <summary>The error for an unlock of a lock this handle (or caller) does not hold.</summary>
+        public static SharedMemoryException NotLocked(string name) => SegmentErrors.NotLocked(name);
+
         internal static string Bytes(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
     }
 }

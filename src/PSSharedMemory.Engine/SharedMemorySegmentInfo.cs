@@ -1,20 +1,21 @@
 using System;
+using System.ComponentModel;
 
 namespace PSSharedMemory.Engine
 {
     /// <summary>What <see cref="SharedMemorySegment.List"/> reports about one segment.</summary>
     public sealed class SharedMemorySegmentInfo
     {
-        internal SharedMemorySegmentInfo(string name, SharedMemoryScope scope, long capacity, long length,
-            SharedMemoryContentType contentType, long sequence, int lastWriterProcessId, DateTime lastWriteTimeUtc,
+        internal SharedMemorySegmentInfo(string name, SharedMemoryScope scope, long size, long length,
+            SharedMemoryContentType contentType, long version, int lastWriterProcessId, DateTime lastWriteTimeUtc,
             DateTime creationTimeUtc, int creatorProcessId, bool isReadOnly)
         {
             Name = name;
             Scope = scope;
-            Capacity = capacity;
+            Size = size;
             Length = length;
             ContentType = contentType;
-            Sequence = sequence;
+            Version = version;
             LastWriterProcessId = lastWriterProcessId;
             LastWriteTimeUtc = lastWriteTimeUtc;
             CreationTimeUtc = creationTimeUtc;
@@ -37,8 +38,12 @@ namespace PSSharedMemory.Engine
         /// <summary>The namespace the segment lives in.</summary>
         public SharedMemoryScope Scope { get; }
 
-        /// <summary>Payload capacity in bytes.</summary>
-        public long Capacity { get; }
+        /// <summary>The payload's size in bytes, fixed at creation.</summary>
+        public long Size { get; }
+
+        /// <summary>The former name of <see cref="Size"/>.</summary>
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public long Capacity => Size;
 
         /// <summary>Bytes of payload stored.</summary>
         public long Length { get; }
@@ -47,7 +52,11 @@ namespace PSSharedMemory.Engine
         public SharedMemoryContentType ContentType { get; }
 
         /// <summary>The number of completed writes.</summary>
-        public long Sequence { get; }
+        public long Version { get; }
+
+        /// <summary>The former name of <see cref="Version"/>.</summary>
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public long Sequence => Version;
 
         /// <summary>The process that wrote last, 0 before the first write.</summary>
         public int LastWriterProcessId { get; }

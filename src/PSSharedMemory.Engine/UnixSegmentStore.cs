@@ -1,7 +1,5 @@
 using System;
 using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Threading;
 using PSSharedMemory.Engine.Native;
 
 namespace PSSharedMemory.Engine
@@ -24,11 +22,10 @@ namespace PSSharedMemory.Engine
         private const int StickyBit = 0x200;
         private const int GroupOrOtherBits = 0x3F;   // 0077
         private const int GroupOrOtherWrite = 0x12;  // 0022
-        private static readonly TimeSpan LeftoverAge = TimeSpan.FromMinutes(1);
         private static readonly int s_processId = System.Diagnostics.Process.GetCurrentProcess().Id;
 
         private readonly uint _uid;
-        private long _nextLeftoverSweep;
+        private readonly CreationLeftovers _leftovers;
 
         public UnixSegmentStore(SharedMemoryScope scope, string root)
         {
@@ -49,6 +46,7 @@ namespace PSSharedMemory.Engine
             Directory = System.IO.Path.Combine(root, scope == SharedMemoryScope.User
                 ? "pssm-" + _uid.ToString(CultureInfo.InvariantCulture)
                 : "pssm-global");
+            _leftovers = new CreationLeftovers(Directory);
         }
 
         public override SharedMemoryScope Scope { get; }
@@ -61,7 +59,7 @@ namespace PSSharedMemory.Engine
         public override SegmentMapping Create(string name, long fileLength, int permissions, Action<SegmentMapping> initialize)
         {
             using SafeFileDescriptor directory = OpenDirectory(name, create: true)!;
-            RemoveLeftovers(directory);
+            _leftovers.RemoveFrom(directory);
             string finalName = FileNameOf(name) + FileExtension;
             string tempName = "." + FileNameOf(name) + "." + s_processId.ToString(CultureInfo.InvariantCulture) + "."
                 + Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture) + CreatingExtension;
@@ -224,7 +222,7 @@ namespace PSSharedMemory.Engine
                 return false;
             }
 
-            RemoveLeftovers(directory);
+            _leftovers.RemoveFrom(directory);
             return true;
         }
 
@@ -407,180 +405,6 @@ namespace PSSharedMemory.Engine
             new SharedMemoryException(SharedMemoryErrorCode.SymbolicLink, name,
                 $"'{path}' is a symbolic link, which is never followed: a segment is a regular file in the store. Remove the link.");
 
-        /// <summary>
-        /// Removes "*.creating" files that a create left behind when its process was killed: older than a
-        /// minute, and their process (named in the file name) is gone. At most once a minute per store.
-        /// </summary>
-        private void RemoveLeftovers(SafeFileDescriptor directory)
-        {
-            long now = DateTime.UtcNow.Ticks;
-            long due = Interlocked.Read(ref _nextLeftoverSweep);
-            if (now < due || Interlocked.CompareExchange(ref _nextLeftoverSweep, now + LeftoverAge.Ticks, due) != due)
-            {
-                return;
-            }
-
-            try
-            {
-                foreach (string path in System.IO.Directory.EnumerateFiles(Directory, ".*" + CreatingExtension))
-                {
-                    string fileName = System.IO.Path.GetFileName(path);
-                    if (IsAbandonedLeftover(fileName, System.IO.File.GetLastWriteTimeUtc(path)))
-                    {
-                        try
-                        {
-                            Libc.UnlinkAt(directory, fileName);
-                        }
-                        catch (NativeException)
-                        {
-                            // Another user's leftover, or already gone.
-                        }
-                    }
-                }
-            }
-            catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException)
-            {
-                // Tidying is a courtesy; never fail a create or remove over it.
-            }
-        }
-
-        /// <summary>".&lt;name&gt;.&lt;pid&gt;.&lt;guid&gt;.creating", old enough, and its process gone.</summary>
-        internal static bool IsAbandonedLeftover(string fileName, DateTime lastWriteUtc)
-        {
-            if (DateTime.UtcNow - lastWriteUtc < LeftoverAge || !fileName.EndsWith(CreatingExtension, StringComparison.Ordinal))
-            {
-                return false;
-            }
-
-            string[] parts = fileName.Substring(0, fileName.Length - CreatingExtension.Length).Split('.');
-            if (parts.Length < 4
-                || !int.TryParse(parts[parts.Length - 2], NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
-            {
-                return false;
-            }
-
-            return !Libc.ProcessMayExist(pid);
-        }
-
         private static string Octal(int mode) => "0" + Convert.ToString(mode, 8);
-    }
-
-    internal sealed unsafe class UnixSegmentMapping : SegmentMapping
-    {
-        private readonly SafeFileDescriptor _fd;
-        private readonly SafeMappedView _view;
-        private readonly byte* _base;
-        private readonly bool _readOnly;
-        private readonly bool _checkAllocation;
-
-        public UnixSegmentMapping(SafeFileDescriptor fd, SafeMappedView view, Libc.FileStatus identity, bool readOnly, bool checkAllocation)
-        {
-            _fd = fd;
-            Identity = identity;
-            _view = view;
-            _base = (byte*)view.DangerousGetHandle();
-            _readOnly = readOnly;
-            _checkAllocation = checkAllocation;
-        }
-
-        public override byte* Base => _base;
-
-        public override long Length => _view.Length;
-
-        public override bool IsReadOnly => _readOnly;
-
-        public override bool CanWaitForWake => !_readOnly;
-
-        public override bool TryLock() => Libc.TryFlockExclusive(_fd);
-
-        public override void Unlock() => Libc.Funlock(_fd);
-
-        /// <summary>The file's status when it was opened; its device and inode never change while it is open.</summary>
-        public Libc.FileStatus Identity { get; }
-
-        public override string? CheckIntact()
-        {
-            // Touching a page past the end of the file raises SIGBUS, which .NET cannot catch.
-            Libc.FileStatus status = Libc.Fstat(_fd);
-            long length = _view.Length;
-            if (status.Size < length)
-            {
-                return $"its file was cut to {SharedMemoryException.Bytes(status.Size)} bytes, but it needs {SharedMemoryException.Bytes(length)}; some other program changed it";
-            }
-
-            if (_checkAllocation && status.Blocks * 512 < length)
-            {
-                if (_readOnly)
-                {
-                    return $"its file is sparse (only {SharedMemoryException.Bytes(status.Blocks * 512)} of {SharedMemoryException.Bytes(length)} bytes have memory); some other program changed it";
-                }
-
-                Libc.Fallocate(_fd, length);
-            }
-
-            return null;
-        }
-
-        public override void Wait(int* word, int expected, int timeoutMilliseconds)
-        {
-            if (Libc.FutexSupported)
-            {
-                Libc.FutexWait(word, expected, timeoutMilliseconds);
-                return;
-            }
-
-            // macOS has no futex that works across processes; poll the word.
-            int waited = 0;
-            while (Volatile.Read(ref *word) == expected && waited < timeoutMilliseconds)
-            {
-                Thread.Sleep(1);
-                waited++;
-            }
-        }
-
-        public override void WakeAll(int* word)
-        {
-            if (Libc.FutexSupported)
-            {
-                Libc.FutexWakeAll(word);
-            }
-        }
-
-        public override void AddRef()
-        {
-            bool viewAdded = false;
-            bool fdAdded = false;
-            try
-            {
-                _view.DangerousAddRef(ref viewAdded);
-                _fd.DangerousAddRef(ref fdAdded);
-            }
-            catch
-            {
-                if (fdAdded)
-                {
-                    _fd.DangerousRelease();
-                }
-
-                if (viewAdded)
-                {
-                    _view.DangerousRelease();
-                }
-
-                throw;
-            }
-        }
-
-        public override void Release()
-        {
-            _fd.DangerousRelease();
-            _view.DangerousRelease();
-        }
-
-        public override void Dispose()
-        {
-            _view.Dispose();
-            _fd.Dispose();
-        }
     }
 }

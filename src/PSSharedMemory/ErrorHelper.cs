@@ -43,17 +43,41 @@ namespace PSSharedMemory
                 SharedMemoryErrorCode.ReadOnly => ("SharedMemoryReadOnly", ErrorCategory.PermissionDenied),
                 _ => ("SharedMemoryNativeError", ErrorCategory.NotSpecified),
             };
-            return new ErrorRecord(exception, id, category, target);
+            var record = new ErrorRecord(exception, id, category, target);
+            string? advice = RecommendedAction(exception.Code);
+            if (advice is not null)
+            {
+                // The engine says what happened; this adds the next command to run, and shows both.
+                record.ErrorDetails = new ErrorDetails(exception.Message + " " + advice) { RecommendedAction = advice };
+            }
+
+            return record;
         }
 
-        public static ErrorRecord NotLocked(string name, object target) => FromSharedMemory(
-            new SharedMemoryException(SharedMemoryErrorCode.NotLocked, name,
-                $"The lock of segment '{name}' is not held by this session, so there is nothing to unlock. Take it first with Lock-SharedMemory, in this session."),
-            target);
+        /// <summary>What to do next, in cmdlets and parameters; null where the engine's message already says it.</summary>
+        internal static string? RecommendedAction(SharedMemoryErrorCode code) => code switch
+        {
+            SharedMemoryErrorCode.NotFound => "Create it with New-SharedMemory, or list the existing ones with Get-SharedMemory.",
+            SharedMemoryErrorCode.AlreadyExists => "Open it by name, or remove it first with Remove-SharedMemory.",
+            SharedMemoryErrorCode.Removed => "Create it again with New-SharedMemory, or open the new one if it was re-created.",
+            SharedMemoryErrorCode.PayloadTooLarge => "Create it larger with New-SharedMemory -Size, after Remove-SharedMemory.",
+            SharedMemoryErrorCode.Corrupted => "Remove it with Remove-SharedMemory and create it again.",
+            SharedMemoryErrorCode.InterruptedWrite => "Write the segment again with Write-SharedMemory.",
+            SharedMemoryErrorCode.LockTimeout => "Wait longer with a larger -Timeout, or release the lock in the session that holds it with Unlock-SharedMemory.",
+            SharedMemoryErrorCode.WaitTimeout => "Wait longer with a larger -Timeout, or check that the writer is running.",
+            SharedMemoryErrorCode.NotLocked => "Take it first with Lock-SharedMemory, in this session.",
+            SharedMemoryErrorCode.OutOfSpace => "Remove segments that are no longer needed (Get-SharedMemory lists them), or create a smaller one.",
+            SharedMemoryErrorCode.ReadOnly => "Read it with Read-SharedMemory; to change it, ask its owner for write permission.",
+            _ => null,
+        };
+
+        public static ErrorRecord NotLocked(string name, object target) => FromSharedMemory(SharedMemoryException.NotLocked(name), target);
+
+        public static ErrorRecord NotFound(string name, SharedMemoryScope scope, object target) => FromSharedMemory(SharedMemoryException.NotFound(name, scope), target);
 
         public static ErrorRecord CreationWaitTimeout(string name, TimeSpan timeout, object target) => FromSharedMemory(
             new SharedMemoryException(SharedMemoryErrorCode.WaitTimeout, name,
-                $"Segment '{name}' was not created and written within {Seconds(timeout)}. Wait longer with a larger -Timeout, or check that the writer is running."),
+                $"Segment '{name}' was not created and written within {Deadline.Describe(timeout)}."),
             target);
 
         public static ErrorRecord InvalidCliXml(string name, Exception inner, object target) => new ErrorRecord(
@@ -78,8 +102,5 @@ namespace PSSharedMemory
         public static ErrorRecord ValueRequired() => new ErrorRecord(
             new ArgumentException("Nothing to write: give -Value, -Path or -LiteralPath, or pipe the value to Write-SharedMemory."),
             "ValueRequired", ErrorCategory.InvalidArgument, null);
-
-        private static string Seconds(TimeSpan timeout) =>
-            timeout == System.Threading.Timeout.InfiniteTimeSpan ? "an unlimited time" : timeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + " seconds";
     }
 }

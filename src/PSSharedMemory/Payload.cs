@@ -64,7 +64,7 @@ namespace PSSharedMemory
         public static long AutoSize(long payloadLength)
         {
             long size = 64 * 1024;
-            while (size < payloadLength && size < SharedMemorySegment.MaxCapacity)
+            while (size < payloadLength && size < SharedMemorySegment.MaxSize)
             {
                 size <<= 1;
             }

@@ -26,6 +26,6 @@ namespace PSSharedMemory
 
         /// <summary>The version to wait past: the latest this session has seen, or the current one if it has seen none.</summary>
         public static long WaitFrom(SharedMemorySegment segment) =>
-            s_seen.TryGetValue(segment, out StrongBox<long>? box) ? box.Value : segment.Sequence;
+            s_seen.TryGetValue(segment, out StrongBox<long>? box) ? box.Value : segment.Version;
     }
 }

@@ -45,8 +45,8 @@ namespace PSSharedMemory
             return Add(key, SharedMemorySegment.Open(name, scope));
         }
 
-        /// <summary>The handle of the segment, created with <paramref name="capacityIfNew"/> when none exists.</summary>
-        public static SharedMemorySegment OpenOrCreate(string name, SharedMemoryScope scope, long capacityIfNew, out bool created)
+        /// <summary>The handle of the segment, created with <paramref name="sizeIfNew"/> when none exists.</summary>
+        public static SharedMemorySegment OpenOrCreate(string name, SharedMemoryScope scope, long sizeIfNew, out bool created)
         {
             created = false;
             Key key = KeyOf(name, scope);
@@ -55,24 +55,8 @@ namespace PSSharedMemory
                 return cached!;
             }
 
-            while (true)
-            {
-                if (SharedMemorySegment.TryOpen(name, out SharedMemorySegment? existing, scope))
-                {
-                    return Add(key, existing!);
-                }
-
-                try
-                {
-                    SharedMemorySegment segment = SharedMemorySegment.Create(name, capacityIfNew, new SharedMemoryOptions { Scope = scope });
-                    created = true;
-                    return Add(key, segment);
-                }
-                catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.AlreadyExists)
-                {
-                    // Another process created it between our open and create; open theirs.
-                }
-            }
+            SharedMemorySegment segment = SharedMemorySegment.OpenOrCreate(name, sizeIfNew, new SharedMemoryOptions { Scope = scope }, out created);
+            return Add(key, segment);
         }
 
         /// <summary>The cached handle when it is still the segment its name leads to.</summary>

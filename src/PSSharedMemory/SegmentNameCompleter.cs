@@ -50,7 +50,7 @@ namespace PSSharedMemory
                 }
 
                 string text = NeedsQuotes(segment.Name) ? "'" + segment.Name + "'" : segment.Name;
-                string tooltip = $"{segment.Name} ({segment.ContentType}, {segment.Length} of {segment.Capacity} bytes, {scope})";
+                string tooltip = $"{segment.Name} ({segment.ContentType}, {segment.Length} of {segment.Size} bytes, {scope})";
                 yield return new CompletionResult(text, segment.Name, CompletionResultType.ParameterValue, tooltip);
             }
         }

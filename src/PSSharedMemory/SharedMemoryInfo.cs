@@ -13,10 +13,10 @@ namespace PSSharedMemory
         {
             Name = info.Name;
             Scope = info.Scope;
-            Size = info.Capacity;
+            Size = info.Size;
             Length = info.Length;
             ContentType = info.ContentType;
-            Version = info.Sequence;
+            Version = info.Version;
             LastWriterProcessId = info.LastWriterProcessId;
             LastWriteTime = info.LastWriteTimeUtc.ToLocalTime();
             CreationTime = info.CreationTimeUtc.ToLocalTime();

@@ -117,7 +117,7 @@ namespace PSSharedMemory.Engine.Tests
             using var name = new TestName();
             var error = Assert.Throws<SharedMemoryException>(() => SharedMemorySegment.Open(name));
             Assert.Equal(SharedMemoryErrorCode.NotFound, error.Code);
-            Assert.Contains("New-SharedMemory", error.Message);
+            Assert.Equal($"No shared memory segment named '{name.Value}' exists.", error.Message);
             Assert.False(SharedMemorySegment.TryOpen(name, out SharedMemorySegment? none));
             Assert.Null(none);
             Assert.False(SharedMemorySegment.Remove(name));
@@ -179,7 +179,7 @@ namespace PSSharedMemory.Engine.Tests
             segment.WriteText("precious");
             var error = Assert.Throws<SharedMemoryException>(() => segment.Write(new byte[2_097_152], SharedMemoryContentType.Bytes));
             Assert.Equal(SharedMemoryErrorCode.PayloadTooLarge, error.Code);
-            Assert.Equal("A payload of 2,097,152 bytes does not fit segment '" + name + "' of capacity 1,048,576 bytes; create it larger with New-SharedMemory -Size, after Remove-SharedMemory.", error.Message);
+            Assert.Equal("A payload of 2,097,152 bytes does not fit segment '" + name + "' of size 1,048,576 bytes.", error.Message);
             Assert.Equal(SharedMemoryErrorCode.PayloadTooLarge, Assert.Throws<SharedMemoryException>(() => segment.WriteText(new string('x', 1_048_577))).Code);
             SharedMemoryContent content = segment.Read();
             Assert.Equal("precious", content.GetText());

@@ -8,7 +8,7 @@ namespace PSSharedMemory.Engine.Native
     /// result and throws a <see cref="NativeException"/> carrying the function name and errno.
     /// Constants that differ between Linux and macOS are chosen once at start-up.
     /// </summary>
-    internal static unsafe class Libc
+    internal static unsafe partial class Libc
     {
         private const string LibC = "libc";
 
@@ -54,7 +54,7 @@ namespace PSSharedMemory.Engine.Native
         public static readonly int EOPNOTSUPP = IsMacOS ? 102 : 95;
 
         [DllImport(LibC, EntryPoint = "open", SetLastError = true)]
-        private static extern int open_(string path, int flags, int mode);
+        private static extern SafeFileDescriptor open_(string path, int flags, int mode);
 
         [DllImport(LibC, EntryPoint = "openat", SetLastError = true)]
         private static extern SafeFileDescriptor openat_(SafeFileDescriptor directory, string path, int flags, int mode);
@@ -75,23 +75,23 @@ namespace PSSharedMemory.Engine.Native
         private static extern int close_(int fd);
 
         [DllImport(LibC, EntryPoint = "fchmod", SetLastError = true)]
-        private static extern int fchmod_(int fd, int mode);
+        private static extern int fchmod_(SafeFileDescriptor fd, int mode);
 
         [DllImport(LibC, EntryPoint = "ftruncate", SetLastError = true)]
-        private static extern int ftruncate_(int fd, long length);
+        private static extern int ftruncate_(SafeFileDescriptor fd, long length);
 
         // Returns the error number instead of setting errno.
         [DllImport(LibC, EntryPoint = "posix_fallocate")]
-        private static extern int posix_fallocate_(int fd, long offset, long length);
+        private static extern int posix_fallocate_(SafeFileDescriptor fd, long offset, long length);
 
         [DllImport(LibC, EntryPoint = "mmap", SetLastError = true)]
-        private static extern IntPtr mmap_(IntPtr addr, UIntPtr length, int prot, int flags, int fd, long offset);
+        private static extern IntPtr mmap_(IntPtr addr, UIntPtr length, int prot, int flags, SafeFileDescriptor fd, long offset);
 
         [DllImport(LibC, EntryPoint = "munmap", SetLastError = true)]
         private static extern int munmap_(IntPtr addr, UIntPtr length);
 
         [DllImport(LibC, EntryPoint = "flock", SetLastError = true)]
-        private static extern int flock_(int fd, int operation);
+        private static extern int flock_(SafeFileDescriptor fd, int operation);
 
         [DllImport(LibC, EntryPoint = "unlink", SetLastError = true)]
         private static extern int unlink_(string path);
@@ -108,47 +108,17 @@ namespace PSSharedMemory.Engine.Native
         [DllImport(LibC, EntryPoint = "geteuid")]
         private static extern uint geteuid_();
 
-        [DllImport(LibC, EntryPoint = "fstat", SetLastError = true)]
-        private static extern int fstat_(int fd, byte* buffer);
-
-        [DllImport(LibC, EntryPoint = "fstat$INODE64", SetLastError = true)]
-        private static extern int fstat_inode64_(int fd, byte* buffer);
-
-        [DllImport(LibC, EntryPoint = "__fxstat", SetLastError = true)]
-        private static extern int fxstat_(int version, int fd, byte* buffer);
-
-        [DllImport(LibC, EntryPoint = "lstat", SetLastError = true)]
-        private static extern int lstat_(string path, byte* buffer);
-
-        [DllImport(LibC, EntryPoint = "lstat$INODE64", SetLastError = true)]
-        private static extern int lstat_inode64_(string path, byte* buffer);
-
-        [DllImport(LibC, EntryPoint = "__lxstat", SetLastError = true)]
-        private static extern int lxstat_(int version, string path, byte* buffer);
-
-        [DllImport(LibC, EntryPoint = "syscall", SetLastError = true)]
-        private static extern long syscall_futex(long number, int* address, int operation, int value, Timespec* timeout, IntPtr address2, int value3);
-
-        [StructLayout(LayoutKind.Sequential)]
-        private struct Timespec
-        {
-            public long Seconds;
-            public long Nanoseconds;
-        }
-
         public static SafeFileDescriptor Open(string path, int flags, int mode)
         {
-            int fd = open_(path, flags, mode);
-            int errno = Marshal.GetLastWin32Error();
-            var result = new SafeFileDescriptor();
-            if (fd < 0)
+            SafeFileDescriptor fd = open_(path, flags, mode);
+            if (fd.IsInvalid)
             {
-                result.SetHandleAsInvalid();
+                int errno = Marshal.GetLastWin32Error();
+                fd.Dispose();
                 throw new NativeException("open", errno, path);
             }
 
-            result.SetRaw(new IntPtr(fd));
-            return result;
+            return fd;
         }
 
         /// <summary>Opens <paramref name="path"/> relative to an open directory, so no swapped path component is followed.</summary>
@@ -217,7 +187,7 @@ namespace PSSharedMemory.Engine.Native
 
         public static void Fchmod(SafeFileDescriptor fd, int mode)
         {
-            if (fchmod_(fd.Fd, mode) != 0)
+            if (fchmod_(fd, mode) != 0)
             {
                 throw new NativeException("fchmod", Marshal.GetLastWin32Error(), null);
             }
@@ -233,7 +203,7 @@ namespace PSSharedMemory.Engine.Native
 
         public static void Ftruncate(SafeFileDescriptor fd, long length)
         {
-            if (ftruncate_(fd.Fd, length) != 0)
+            if (ftruncate_(fd, length) != 0)
             {
                 throw new NativeException("ftruncate", Marshal.GetLastWin32Error(), null);
             }
@@ -245,7 +215,7 @@ namespace PSSharedMemory.Engine.Native
             int error;
             do
             {
-                error = posix_fallocate_(fd.Fd, 0, length);
+                error = posix_fallocate_(fd, 0, length);
             }
             while (error == EINTR);
 
@@ -257,7 +227,7 @@ namespace PSSharedMemory.Engine.Native
 
         public static SafeMappedView Mmap(SafeFileDescriptor fd, long length, bool readOnly = false)
         {
-            IntPtr address = mmap_(IntPtr.Zero, new UIntPtr((ulong)length), readOnly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd.Fd, 0);
+            IntPtr address = mmap_(IntPtr.Zero, new UIntPtr((ulong)length), readOnly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
             if (address == new IntPtr(-1))
             {
                 throw new NativeException("mmap", Marshal.GetLastWin32Error(), null);
@@ -273,7 +243,7 @@ namespace PSSharedMemory.Engine.Native
         {
             while (true)
             {
-                if (flock_(fd.Fd, LOCK_EX | LOCK_NB) == 0)
+                if (flock_(fd, LOCK_EX | LOCK_NB) == 0)
                 {
                     return true;
                 }
@@ -295,7 +265,7 @@ namespace PSSharedMemory.Engine.Native
 
         public static void Funlock(SafeFileDescriptor fd)
         {
-            if (flock_(fd.Fd, LOCK_UN) != 0)
+            if (flock_(fd, LOCK_UN) != 0)
             {
                 throw new NativeException("flock", Marshal.GetLastWin32Error(), null);
             }
@@ -337,176 +307,5 @@ namespace PSSharedMemory.Engine.Native
 
         public static uint GetEffectiveUserId() => geteuid_();
 
-        /// <summary>The fields of struct stat the backends need.</summary>
-        internal struct FileStatus
-        {
-            public ulong Device;
-            public ulong Inode;
-            public int Mode;
-            public uint Uid;
-            public long Size;
-
-            /// <summary>512-byte blocks allocated to the file.</summary>
-            public long Blocks;
-
-            public bool IsSameFile(FileStatus other) => Device == other.Device && Inode == other.Inode;
-        }
-
-        public static FileStatus Fstat(SafeFileDescriptor fd)
-        {
-            byte* buffer = stackalloc byte[512];
-            int result;
-            string function = "fstat";
-            if (IsMacOS)
-            {
-                result = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? fstat_inode64_(fd.Fd, buffer) : fstat_(fd.Fd, buffer);
-            }
-            else
-            {
-                try
-                {
-                    result = fstat_(fd.Fd, buffer);
-                }
-                catch (EntryPointNotFoundException)
-                {
-                    // glibc before 2.33 exports only the versioned __fxstat.
-                    function = "__fxstat";
-                    result = fxstat_(StatVersion, fd.Fd, buffer);
-                }
-            }
-
-            if (result != 0)
-            {
-                throw new NativeException(function, Marshal.GetLastWin32Error(), null);
-            }
-
-            return Decode(buffer);
-        }
-
-        /// <summary>Stats a path without following a final symbolic link. Null when it does not exist.</summary>
-        public static FileStatus? Lstat(string path)
-        {
-            byte* buffer = stackalloc byte[512];
-            int result;
-            string function = "lstat";
-            if (IsMacOS)
-            {
-                result = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? lstat_inode64_(path, buffer) : lstat_(path, buffer);
-            }
-            else
-            {
-                try
-                {
-                    result = lstat_(path, buffer);
-                }
-                catch (EntryPointNotFoundException)
-                {
-                    function = "__lxstat";
-                    result = lxstat_(StatVersion, path, buffer);
-                }
-            }
-
-            if (result != 0)
-            {
-                int errno = Marshal.GetLastWin32Error();
-                if (errno == ENOENT)
-                {
-                    return null;
-                }
-
-                throw new NativeException(function, errno, path);
-            }
-
-            return Decode(buffer);
-        }
-
-        public const int S_IFMT = 0xF000;
-        public const int S_IFDIR = 0x4000;
-        public const int S_IFREG = 0x8000;
-        public const int S_IFLNK = 0xA000;
-
-        private static int StatVersion => RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 1 : 0;
-
-        // struct stat differs by OS and architecture; these are the offsets of st_mode, st_uid and st_size.
-        private static FileStatus Decode(byte* buffer)
-        {
-            var status = new FileStatus();
-            if (IsMacOS)
-            {
-                // struct stat64 (the $INODE64 variant).
-                status.Device = *(uint*)buffer;
-                status.Mode = *(ushort*)(buffer + 4);
-                status.Inode = *(ulong*)(buffer + 8);
-                status.Uid = *(uint*)(buffer + 16);
-                status.Size = *(long*)(buffer + 96);
-                status.Blocks = *(long*)(buffer + 104);
-            }
-            else if (RuntimeInformation.ProcessArchitecture == Architecture.X64)
-            {
-                status.Device = *(ulong*)buffer;
-                status.Inode = *(ulong*)(buffer + 8);
-                status.Mode = *(int*)(buffer + 24);
-                status.Uid = *(uint*)(buffer + 28);
-                status.Size = *(long*)(buffer + 48);
-                status.Blocks = *(long*)(buffer + 64);
-            }
-            else
-            {
-                // The generic layout used by arm64 and the other 64-bit Linux architectures.
-                status.Device = *(ulong*)buffer;
-                status.Inode = *(ulong*)(buffer + 8);
-                status.Mode = *(int*)(buffer + 16);
-                status.Uid = *(uint*)(buffer + 24);
-                status.Size = *(long*)(buffer + 48);
-                status.Blocks = *(long*)(buffer + 64);
-            }
-
-            return status;
-        }
-
-        private const int FUTEX_WAIT = 0;
-        private const int FUTEX_WAKE = 1;
-
-        private static readonly long FutexSyscall = RuntimeInformation.ProcessArchitecture switch
-        {
-            Architecture.X64 => 202,
-            Architecture.Arm64 => 98,
-            Architecture.X86 => 240,
-            Architecture.Arm => 240,
-            _ => -1,
-        };
-
-        public static bool FutexSupported => !IsMacOS && FutexSyscall > 0;
-
-        /// <summary>
-        /// Sleeps while <paramref name="address"/> holds <paramref name="expected"/>, for at most the timeout.
-        /// The shared (non-private) operation, so waiters and wakers may be different processes.
-        /// </summary>
-        public static void FutexWait(int* address, int expected, int timeoutMilliseconds)
-        {
-            var timeout = new Timespec
-            {
-                Seconds = timeoutMilliseconds / 1000,
-                Nanoseconds = (timeoutMilliseconds % 1000) * 1_000_000L,
-            };
-            long result = syscall_futex(FutexSyscall, address, FUTEX_WAIT, expected, &timeout, IntPtr.Zero, 0);
-            if (result != 0)
-            {
-                int errno = Marshal.GetLastWin32Error();
-                if (errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT)
-                {
-                    throw new NativeException("futex", errno, null);
-                }
-            }
-        }
-
-        public static void FutexWakeAll(int* address)
-        {
-            long result = syscall_futex(FutexSyscall, address, FUTEX_WAKE, int.MaxValue, null, IntPtr.Zero, 0);
-            if (result < 0)
-            {
-                throw new NativeException("futex", Marshal.GetLastWin32Error(), null);
-            }
-        }
     }
 }

@@ -14,9 +14,7 @@ namespace PSSharedMemory.Engine.Native
         // half undefined (zero on x64), so only the low 32 bits are the descriptor: -1 arrives as 0xFFFFFFFF.
         public override bool IsInvalid => unchecked((int)handle.ToInt64()) < 0;
 
-        public int Fd => unchecked((int)handle.ToInt64());
-
-        internal void SetRaw(IntPtr fd) => SetHandle(fd);
+        private int Fd => unchecked((int)handle.ToInt64());
 
         protected override bool ReleaseHandle() => Libc.CloseRaw(Fd) == 0;
     }

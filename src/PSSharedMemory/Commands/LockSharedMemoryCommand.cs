@@ -89,7 +89,7 @@ namespace PSSharedMemory.Commands
                 SharedMemorySegment segment = SegmentCache.OpenOrCreate(name, scope, DefaultSize, out bool created);
                 if (created)
                 {
-                    WriteVerbose($"Created segment '{name}' ({scope}) of {segment.Capacity} bytes to lock it.");
+                    WriteVerbose($"Created segment '{name}' ({scope}) of {segment.Size} bytes to lock it.");
                 }
 
                 try

@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Management.Automation;
 using System.Threading;
 using PSSharedMemory.Engine;
@@ -120,7 +119,7 @@ namespace PSSharedMemory.Commands
             }
 
             SharedMemoryContent content = segment.Read(LockTimeout, StopToken);
-            SeenVersions.Record(segment, content.Sequence);
+            SeenVersions.Record(segment, content.Version);
             if (_outFilePath is not null)
             {
                 System.IO.File.WriteAllBytes(_outFilePath, content.Data);
@@ -169,7 +168,7 @@ namespace PSSharedMemory.Commands
         private SharedMemorySegment? WaitForChange(string name, SharedMemoryScope scope)
         {
             TimeSpan timeout = Timeout ?? System.Threading.Timeout.InfiniteTimeSpan;
-            long started = Stopwatch.GetTimestamp();
+            Deadline deadline = Deadline.After(timeout);
             SharedMemorySegment? segment = null;
             long since = 0;
             try
@@ -202,7 +201,7 @@ namespace PSSharedMemory.Commands
                         }
                     }
 
-                    if (Remaining(timeout, started) == TimeSpan.Zero)
+                    if (deadline.HasPassed)
                     {
                         WriteError(ErrorHelper.CreationWaitTimeout(name, timeout, Target));
                         return null;
@@ -210,19 +209,8 @@ namespace PSSharedMemory.Commands
                 }
             }
 
-            segment.WaitForChange(since, Remaining(timeout, started), StopToken);
+            segment.WaitForChange(since, deadline.Remaining, StopToken);
             return segment;
-        }
-
-        private static TimeSpan Remaining(TimeSpan timeout, long started)
-        {
-            if (timeout == System.Threading.Timeout.InfiniteTimeSpan)
-            {
-                return timeout;
-            }
-
-            TimeSpan left = timeout - TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - started) / (double)Stopwatch.Frequency);
-            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
         }
     }
 }

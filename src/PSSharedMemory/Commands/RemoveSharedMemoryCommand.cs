@@ -9,11 +9,8 @@ namespace PSSharedMemory.Commands
     /// is lost, like a deleted file's, so ConfirmImpact is Medium: -Confirm or $ConfirmPreference = 'Medium' asks.
     /// </summary>
     [Cmdlet(VerbsCommon.Remove, "SharedMemory", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-    public sealed class RemoveSharedMemoryCommand : SharedMemoryCommandBase
+    public sealed class RemoveSharedMemoryCommand : SegmentInputCommandBase
     {
-        private const string NameSet = "Name";
-        private const string InputObjectSet = "InputObject";
-
         /// <summary>Names or wildcard patterns of the segments to remove.</summary>
         [Parameter(
             Mandatory = true,
@@ -25,13 +22,6 @@ namespace PSSharedMemory.Commands
         [SupportsWildcards]
         [AllowEmptyString]
         public string[] Name { get; set; } = Array.Empty<string>();
-
-        /// <summary>A segment object from Get- or New-SharedMemory.</summary>
-        [Parameter(
-            Mandatory = true,
-            ValueFromPipeline = true,
-            ParameterSetName = InputObjectSet)]
-        public SharedMemoryInfo? InputObject { get; set; }
 
         /// <inheritdoc />
         protected override void ProcessRecord()
@@ -58,7 +48,7 @@ namespace PSSharedMemory.Commands
 
                     if (!SharedMemorySegment.Exists(name, Scope))
                     {
-                        WriteError(NotFound(name, Scope));
+                        WriteError(ErrorHelper.NotFound(name, Scope, name));
                         continue;
                     }
 
@@ -87,7 +77,7 @@ namespace PSSharedMemory.Commands
 
                 if (!SharedMemorySegment.Remove(name, scope))
                 {
-                    WriteError(NotFound(name, scope));
+                    WriteError(ErrorHelper.NotFound(name, scope, target));
                 }
             }
             catch (Exception e) when (IsReportable(e))
@@ -95,10 +85,5 @@ namespace PSSharedMemory.Commands
                 WriteFailure(e, target);
             }
         }
-
-        private static ErrorRecord NotFound(string name, SharedMemoryScope scope) => ErrorHelper.FromSharedMemory(
-            new SharedMemoryException(SharedMemoryErrorCode.NotFound, name,
-                $"No shared memory segment named '{name}' exists{(scope == SharedMemoryScope.Global ? " in the global scope" : string.Empty)}. List the existing ones with Get-SharedMemory."),
-            name);
     }
 }

@@ -49,8 +49,8 @@ namespace PSSharedMemory.Commands
             || exception is ObjectDisposedException;
     }
 
-    /// <summary>Cmdlets that act on one segment, given by -Name or by a segment object (-InputObject) from the pipeline.</summary>
-    public abstract class SegmentCommandBase : SharedMemoryCommandBase
+    /// <summary>Cmdlets that take segments by name (in a set of their own) or as segment objects (-InputObject) from the pipeline.</summary>
+    public abstract class SegmentInputCommandBase : SharedMemoryCommandBase
     {
         /// <summary>Parameter set: the segment by name (or by the Name property of a piped object).</summary>
         protected const string NameSet = "Name";
@@ -58,6 +58,17 @@ namespace PSSharedMemory.Commands
         /// <summary>Parameter set: a segment object from Get- or New-SharedMemory.</summary>
         protected const string InputObjectSet = "InputObject";
 
+        /// <summary>A segment object from Get- or New-SharedMemory.</summary>
+        [Parameter(
+            Mandatory = true,
+            ValueFromPipeline = true,
+            ParameterSetName = InputObjectSet)]
+        public SharedMemoryInfo? InputObject { get; set; }
+    }
+
+    /// <summary>Cmdlets that act on one segment, given by -Name or by a segment object (-InputObject) from the pipeline.</summary>
+    public abstract class SegmentCommandBase : SegmentInputCommandBase
+    {
         /// <summary>The segment's name.</summary>
         [Parameter(
             Mandatory = true,
@@ -68,13 +79,6 @@ namespace PSSharedMemory.Commands
         [ArgumentCompleter(typeof(SegmentNameCompleter))]
         [AllowEmptyString]
         public string Name { get; set; } = string.Empty;
-
-        /// <summary>A segment object from Get- or New-SharedMemory.</summary>
-        [Parameter(
-            Mandatory = true,
-            ValueFromPipeline = true,
-            ParameterSetName = InputObjectSet)]
-        public SharedMemoryInfo? InputObject { get; set; }
 
         /// <summary>The name of the segment this record is about.</summary>
         protected string SegmentName => InputObject is null ? Name : InputObject.Name;

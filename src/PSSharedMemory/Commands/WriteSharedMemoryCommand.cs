@@ -171,7 +171,7 @@ namespace PSSharedMemory.Commands
                         segment = SegmentCache.OpenOrCreate(name, scope, Payload.AutoSize(length), out bool created);
                         if (created)
                         {
-                            WriteVerbose($"Created segment '{name}' ({scope}) of {segment.Capacity} bytes.");
+                            WriteVerbose($"Created segment '{name}' ({scope}) of {segment.Size} bytes.");
                         }
                     }
 

@@ -1,0 +1,78 @@
+using System;
+using PSSharedMemory.Engine.Native;
+
+namespace PSSharedMemory.Engine
+{
+    /// <summary>
+    /// Every <see cref="SharedMemoryException"/> the segment code raises, worded once. The messages speak of
+    /// segments, names, sizes and timeouts only; a host (such as the PowerShell cmdlets) adds its own advice.
+    /// </summary>
+    internal static class SegmentErrors
+    {
+        public static SharedMemoryException NotFound(string name, SharedMemoryScope scope) =>
+            new SharedMemoryException(SharedMemoryErrorCode.NotFound, name,
+                $"No shared memory segment named '{name}' exists{(scope == SharedMemoryScope.Global ? " in the global scope" : string.Empty)}.");
+
+        public static SharedMemoryException Removed(string name) =>
+            new SharedMemoryException(SharedMemoryErrorCode.Removed, name,
+                $"Segment '{name}' was removed by another process or session; this handle no longer refers to a segment.");
+
+        public static SharedMemoryException NotLocked(string name) =>
+            new SharedMemoryException(SharedMemoryErrorCode.NotLocked, name,
+                $"The lock of segment '{name}' is not held by this handle, so there is nothing to unlock.");
+
+        public static SharedMemoryException LockTimeout(string name, TimeSpan timeout) =>
+            new SharedMemoryException(SharedMemoryErrorCode.LockTimeout, name,
+                $"The lock of segment '{name}' is held by another handle and was not released within {Deadline.Describe(timeout)}.");
+
+        public static SharedMemoryException WaitTimeout(string name, TimeSpan timeout) =>
+            new SharedMemoryException(SharedMemoryErrorCode.WaitTimeout, name,
+                $"Segment '{name}' did not change within {Deadline.Describe(timeout)}.");
+
+        public static SharedMemoryException BusyWriters(string name, TimeSpan timeout) =>
+            new SharedMemoryException(SharedMemoryErrorCode.LockTimeout, name,
+                $"Segment '{name}' was being written for longer than {Deadline.Describe(timeout)}, so no consistent copy could be read.");
+
+        public static SharedMemoryException InterruptedWrite(string name) =>
+            new SharedMemoryException(SharedMemoryErrorCode.InterruptedWrite, name,
+                $"The last write to segment '{name}' was interrupted (its writer stopped mid-write), so the payload is not valid. The next complete write clears this.");
+
+        public static SharedMemoryException Corrupted(string name, string why) =>
+            new SharedMemoryException(SharedMemoryErrorCode.Corrupted, name,
+                $"Segment '{name}' is corrupted: {why}. Remove it and create it again.");
+
+        public static SharedMemoryException PayloadTooLarge(string name, long length, long size) =>
+            new SharedMemoryException(SharedMemoryErrorCode.PayloadTooLarge, name,
+                $"A payload of {SharedMemoryException.Bytes(length)} bytes does not fit segment '{name}' of size {SharedMemoryException.Bytes(size)} bytes.");
+
+        public static SharedMemoryException InvalidSize(string name, long size, long largest) =>
+            new SharedMemoryException(SharedMemoryErrorCode.InvalidSize, name,
+                $"A size of {SharedMemoryException.Bytes(size)} bytes is not valid for segment '{name}'. Use a size from 1 byte to {SharedMemoryException.Bytes(largest)} bytes.");
+
+        public static SharedMemoryException ReadOnly(string name, string action) =>
+            new SharedMemoryException(SharedMemoryErrorCode.ReadOnly, name,
+                $"Segment '{name}' is read-only for you: its permissions let you read it but not write to it, so it cannot be {action} by you. Its owner can grant write permission.");
+
+        /// <summary>Turns a failed native call of a store into the error a caller can act on.</summary>
+        public static SharedMemoryException Translate(NativeException e, string name, SegmentStore store, long size)
+        {
+            SharedMemoryErrorCode code = store.Classify(e);
+            string call = $"{e.Function}, error {e.ErrorCode}";
+            return code switch
+            {
+                SharedMemoryErrorCode.NotFound => NotFound(name, store.Scope),
+                SharedMemoryErrorCode.AlreadyExists => new SharedMemoryException(code, name,
+                    $"A shared memory segment named '{name}' already exists.", e.Function, e.ErrorCode, e),
+                SharedMemoryErrorCode.SymbolicLink => new SharedMemoryException(code, name,
+                    $"Segment '{name}' or its store is a symbolic link, which is never followed ({call}). Remove the link.", e.Function, e.ErrorCode, e),
+                SharedMemoryErrorCode.PermissionDenied when store.IsRemoval(e) => new SharedMemoryException(code, name,
+                    $"You may not remove segment '{name}' ({call}): it belongs to another user. It was left as it was; its owner can remove it.", e.Function, e.ErrorCode, e),
+                SharedMemoryErrorCode.PermissionDenied => new SharedMemoryException(code, name,
+                    $"Access to segment '{name}' was denied ({call}). Segments of other users cannot be opened; to share between users, create the segment in the global scope with suitable permissions.", e.Function, e.ErrorCode, e),
+                SharedMemoryErrorCode.OutOfSpace => new SharedMemoryException(code, name,
+                    $"There is no room for segment '{name}' of {SharedMemoryException.Bytes(size)} bytes in '{store.Directory}' ({call}). Remove segments that are no longer needed, or use a smaller size.", e.Function, e.ErrorCode, e),
+                _ => new SharedMemoryException(SharedMemoryErrorCode.NativeError, name, $"Segment '{name}': {e.Message}", e.Function, e.ErrorCode, e),
+            };
+        }
+    }
+}

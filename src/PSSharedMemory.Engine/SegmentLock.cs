@@ -1,0 +1,240 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using PSSharedMemory.Engine.Native;
+
+namespace PSSharedMemory.Engine
+{
+    /// <summary>
+    /// The segment's cross-process lock as one handle holds it: re-entrant for the handle, free of thread
+    /// affinity, built on the mapping's file lock (flock or LockFileEx, which the OS releases when the
+    /// holder dies), with LockOwnerPid recording the holder so that a lock taken over from a dead process
+    /// is reported, and LockWord waking the processes that wait for it.
+    /// </summary>
+    internal sealed unsafe class SegmentLock
+    {
+        // A holder that dies bumps nothing, so lock waits sleep in slices this long.
+        private const int WaitSliceMilliseconds = 50;
+
+        private static readonly int s_processId = Process.GetCurrentProcess().Id;
+
+        private readonly SegmentView _view;
+        private int _depth;
+        private int _abandonedLockProcessId;
+
+        public SegmentLock(SegmentView view) => _view = view;
+
+        public bool IsHeld
+        {
+            get
+            {
+                lock (_view.Gate)
+                {
+                    return _depth > 0;
+                }
+            }
+        }
+
+        /// <summary>While held: the process that held the lock before and died holding it, else 0.</summary>
+        public int AbandonedLockProcessId => Volatile.Read(ref _abandonedLockProcessId);
+
+        /// <summary>Takes the lock, or one more level of it. The caller holds a lease on the view.</summary>
+        public void Acquire(TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            _view.ThrowIfUnusable();
+            _view.ThrowIfReadOnly("locked or written");
+            if (TryReenter())
+            {
+                return;
+            }
+
+            Deadline deadline = Deadline.After(timeout);
+            CancellationTokenRegistration registration = default;
+            bool waited = false;
+            try
+            {
+                while (true)
+                {
+                    if (waited)
+                    {
+                        // Time passed since the caller's check; the file may have been cut meanwhile.
+                        _view.CheckIntact();
+                    }
+
+                    waited = true;
+                    if (TryTake())
+                    {
+                        return;
+                    }
+
+                    cancellationToken.ThrowIfCancellationRequested();
+                    int remaining = deadline.RemainingMilliseconds;
+                    if (remaining == 0)
+                    {
+                        throw SegmentErrors.LockTimeout(_view.Name, timeout);
+                    }
+
+                    if (cancellationToken.CanBeCanceled && registration == default)
+                    {
+                        registration = cancellationToken.Register(() => WakeOnCancel(_view.LockWord));
+                    }
+
+                    // Sleep until an unlock bumps the word; try once more after registering as a waiter.
+                    WaitWord word = _view.LockWord;
+                    int observed = word.Observe();
+                    bool taken = false;
+                    word.Sleep(observed, Math.Min(remaining, WaitSliceMilliseconds), () => (taken = TryTake()) || cancellationToken.IsCancellationRequested);
+                    if (taken)
+                    {
+                        return;
+                    }
+                }
+            }
+            catch (NativeException e)
+            {
+                throw _view.Translate(e);
+            }
+            finally
+            {
+                registration.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Releases one level. <paramref name="checkFile"/> is false only inside one engine operation that
+        /// checked the file when it began (a write releasing the lock it took itself); a release after
+        /// caller code ran checks again before it writes the header.
+        /// </summary>
+        public void Release(bool checkFile)
+        {
+            lock (_view.Gate)
+            {
+                if (_depth == 0)
+                {
+                    throw SegmentErrors.NotLocked(_view.Name);
+                }
+
+                if (--_depth > 0 || _view.IsDisposed)
+                {
+                    return;
+                }
+
+                ReleaseFileLock(checkFile);
+            }
+        }
+
+        /// <summary>Gives the lock up when the handle closes. The caller holds the view's gate.</summary>
+        public void ReleaseOnClose()
+        {
+            if (_depth == 0)
+            {
+                return;
+            }
+
+            _depth = 0;
+            try
+            {
+                ReleaseFileLock(checkFile: true);
+            }
+            catch (NativeException)
+            {
+                // Closing the file releases it anyway.
+            }
+        }
+
+        /// <summary>
+        /// For a read-only handle, which may not record itself as the owner: holds only the file lock, so a
+        /// read can wait out a writer. Released with the mapping's Unlock.
+        /// </summary>
+        public void AcquireFileLockOnly(TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            Deadline deadline = Deadline.After(timeout);
+            try
+            {
+                while (!_view.Mapping.TryLock())
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    int remaining = deadline.RemainingMilliseconds;
+                    if (remaining == 0)
+                    {
+                        throw SegmentErrors.BusyWriters(_view.Name, timeout);
+                    }
+
+                    _view.CheckIntact();
+                    WaitWord word = _view.LockWord;
+                    word.Sleep(word.Observe(), Math.Min(remaining, WaitWord.ReadOnlySliceMilliseconds), () => false);
+                }
+            }
+            catch (NativeException e)
+            {
+                throw _view.Translate(e);
+            }
+        }
+
+        /// <summary>Wakes this handle's sleepers on <paramref name="word"/> so they see a cancellation at once.</summary>
+        public void WakeOnCancel(WaitWord word)
+        {
+            lock (_view.Gate)
+            {
+                if (!_view.IsDisposed)
+                {
+                    word.WakeAllQuietly();
+                }
+            }
+        }
+
+        private bool TryReenter()
+        {
+            lock (_view.Gate)
+            {
+                if (_depth > 0)
+                {
+                    _depth++;
+                    return true;
+                }
+
+                return false;
+            }
+        }
+
+        private bool TryTake()
+        {
+            lock (_view.Gate)
+            {
+                _view.ThrowIfUnusable();
+                if (_depth > 0)
+                {
+                    _depth++;
+                    return true;
+                }
+
+                if (!_view.Mapping.TryLock())
+                {
+                    return false;
+                }
+
+                ref int owner = ref _view.Header.LockOwnerPid;
+                Volatile.Write(ref _abandonedLockProcessId, owner);
+                owner = s_processId;
+                _depth = 1;
+                return true;
+            }
+        }
+
+        private void ReleaseFileLock(bool checkFile)
+        {
+            Volatile.Write(ref _abandonedLockProcessId, 0);
+            bool intact = !checkFile || _view.Mapping.CheckIntact() is null;
+            if (intact)
+            {
+                _view.Header.LockOwnerPid = 0;
+            }
+
+            _view.Mapping.Unlock();
+            if (intact)
+            {
+                _view.LockWord.Bump();
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System;
+using System.Threading;
+using PSSharedMemory.Engine.Native;
+
+namespace PSSharedMemory.Engine
+{
+    /// <summary>
+    /// One wait word of the header and the waiter count stored right after it: how a process sleeps until
+    /// another bumps the word (a futex on Linux, a named semaphore on Windows, polling on macOS), and how
+    /// the bumper wakes it with a system call only when someone waits. Used by the lock and change waits.
+    /// </summary>
+    internal readonly unsafe struct WaitWord
+    {
+        /// <summary>
+        /// A read-only mapping cannot count itself as a waiter, so wakers do not call it: it sleeps in
+        /// slices this short instead.
+        /// </summary>
+        public const int ReadOnlySliceMilliseconds = 2;
+
+        private readonly SegmentMapping _mapping;
+        private readonly int* _word;
+
+        public WaitWord(SegmentMapping mapping, int* word)
+        {
+            _mapping = mapping;
+            _word = word;
+        }
+
+        private ref int Waiters => ref *(_word + 1);
+
+        /// <summary>The word's value now; pass it to <see cref="Sleep"/> so a bump in between is not missed.</summary>
+        public int Observe() => Volatile.Read(ref *_word);
+
+        /// <summary>
+        /// Sleeps while the word still holds <paramref name="observed"/>, at most one slice, unless
+        /// <paramref name="satisfied"/> (tried after registering as a waiter, so a wake between the caller's
+        /// check and the sleep is not lost) says there is nothing to wait for. Returns early on any bump.
+        /// Returns true when <paramref name="satisfied"/> did.
+        /// </summary>
+        public bool Sleep(int observed, int sliceMilliseconds, Func<bool> satisfied)
+        {
+            bool counted = _mapping.CanWaitForWake;
+            if (counted)
+            {
+                Interlocked.Increment(ref Waiters);
+            }
+
+            try
+            {
+                if (satisfied())
+                {
+                    return true;
+                }
+
+                _mapping.Wait(_word, observed, counted ? sliceMilliseconds : Math.Min(sliceMilliseconds, ReadOnlySliceMilliseconds));
+                return false;
+            }
+            catch (NativeException e) when (e.ErrorCode == Libc.EFAULT)
+            {
+                // The file was cut under the wait; the caller's next check reports it.
+                return false;
+            }
+            finally
+            {
+                if (counted && _mapping.CheckIntact() is null)
+                {
+                    Interlocked.Decrement(ref Waiters);
+                }
+            }
+        }
+
+        /// <summary>Bumps the word and wakes its sleepers, with a system call only when there are any.</summary>
+        public void Bump()
+        {
+            Interlocked.Increment(ref *_word);
+            if (Volatile.Read(ref Waiters) > 0)
+            {
+                _mapping.WakeAll(_word);
+            }
+        }
+
+        /// <summary>Wakes every sleeper without changing the word, for a cancellation or a closing handle.</summary>
+        public void WakeAllQuietly()
+        {
+            try
+            {
+                _mapping.WakeAll(_word);
+            }
+            catch (NativeException)
+            {
+                // The file was cut under the mapping (EFAULT); sleepers end with their slice.
+            }
+        }
+    }
+}
