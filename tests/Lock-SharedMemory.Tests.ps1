@@ -100,30 +100,39 @@ Describe 'Lock-SharedMemory' {
         Lock-SharedMemory $name
         try {
             $waiter = Start-Runspace "Lock-SharedMemory $name -Timeout -1 { 'got it' }"
-            Start-Sleep -Milliseconds 500
-            $waiter.Async.IsCompleted | Should -BeFalse
-            $watch = [Diagnostics.Stopwatch]::StartNew()
-            $waiter.PowerShell.Stop()
-            $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+            # The header counts the waiter just before it sleeps: stop only a wait that has begun.
+            Wait-SegmentWaiter -Name $name -Word Lock -Abandon { $waiter.Async.IsCompleted }
+            # The wait has no timeout: only the stop can end it while this session holds the lock.
+            $stopping = $waiter.PowerShell.BeginStop($null, $null)
+            $stopping.AsyncWaitHandle.WaitOne([timespan]::FromSeconds(30)) | Should -BeTrue -Because 'a stopped wait ends well within 30 seconds'
+            $waiter.PowerShell.EndStop($stopping)
             $waiter.PowerShell.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally {
+            Unlock-SharedMemory $name
             $waiter.PowerShell.Dispose()
         }
-        finally { Unlock-SharedMemory $name }
     }
 
     It 'fails with LockTimeout when another process holds the lock, then succeeds once it is released' {
         $name = New-TestSegmentName 'lock'
         $null = New-SharedMemory $name
-        $holder = Start-ChildPwsh -Script "Lock-SharedMemory $name; 'held' | Write-SharedMemory $name; Start-Sleep -Seconds 2; Unlock-SharedMemory $name; 'done'"
-        $deadline = [datetime]::UtcNow.AddSeconds(30)
-        while ((Read-SharedMemory $name) -ne 'held' -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
-        { Lock-SharedMemory $name -Timeout 0.1 -ErrorAction Stop } | Should -Throw -ErrorId 'LockTimeout,PSSharedMemory.Commands.LockSharedMemoryCommand'
-        Lock-SharedMemory $name -Timeout 0.1 -ErrorAction SilentlyContinue -ErrorVariable err
-        $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
-        $err[0].ErrorDetails.RecommendedAction | Should -Match 'Unlock-SharedMemory'
-        ($err[0] | Out-String) | Should -Match 'Unlock-SharedMemory'
-        Lock-SharedMemory $name -Timeout 60 { 'mine' } | Should -Be 'mine'
-        Wait-ChildPwsh -Process $holder | Should -Be 'done'
+        # The child holds the lock until this test writes 'go' to the release segment, however slow either side is.
+        $holder = Start-ChildPwsh -Script "Lock-SharedMemory $name; 'held' | Write-SharedMemory $name; $(Get-WaitForGoScript "$name-release"); Unlock-SharedMemory $name; 'done'"
+        try {
+            $deadline = [datetime]::UtcNow.AddSeconds(60)
+            while ((Read-SharedMemory $name) -ne 'held' -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            { Lock-SharedMemory $name -Timeout 0.1 -ErrorAction Stop } | Should -Throw -ErrorId 'LockTimeout,PSSharedMemory.Commands.LockSharedMemoryCommand'
+            Lock-SharedMemory $name -Timeout 0.1 -ErrorAction SilentlyContinue -ErrorVariable err
+            $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+            $err[0].ErrorDetails.RecommendedAction | Should -Match 'Unlock-SharedMemory'
+            ($err[0] | Out-String) | Should -Match 'Unlock-SharedMemory'
+            $err[0].Exception.LockHolderProcessId | Should -Be $holder.Id
+            'go' | Write-SharedMemory "$name-release"
+            Lock-SharedMemory $name -Timeout 60 { 'mine' } | Should -Be 'mine'
+            Wait-ChildPwsh -Process $holder | Should -Be 'done'
+        }
+        finally { Remove-SharedMemory "$name-release" -ErrorAction SilentlyContinue }
     }
 
     It 'is released when the holding process exits without unlocking' {

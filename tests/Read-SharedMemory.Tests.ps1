@@ -118,13 +118,13 @@ Describe 'Read-SharedMemory' {
             $name = New-TestSegmentName 'read'
             'old' | Write-SharedMemory $name
             $reader = Start-Runspace "Read-SharedMemory $name -Wait -Timeout 60"
-            $child = Start-ChildPwsh -Script "`$i = 0; while (`$i++ -lt 600) { 'new' | Write-SharedMemory $name; Start-Sleep -Milliseconds 100; if ((Get-SharedMemory $name).LastWriterProcessId -eq 0) { break } }"
             try {
+                # Once the reader is counted as waiting, one write of another process must wake it.
+                Wait-SegmentWaiter -Name $name -Word Change -Abandon { $reader.Async.IsCompleted }
+                Invoke-ChildPwsh -Script "'new' | Write-SharedMemory $name; 'written'" | Should -Be 'written'
                 $reader.PowerShell.EndInvoke($reader.Async) | Should -Be 'new'
             }
-            finally {
-                $child.Kill(); $reader.PowerShell.Dispose()
-            }
+            finally { $reader.PowerShell.Dispose() }
         }
 
         It 'waits for a segment that does not exist yet to be created and written' {
@@ -183,12 +183,8 @@ Describe 'Read-SharedMemory' {
             'x' | Write-SharedMemory $name
             $reader = Start-Runspace "try { Read-SharedMemory $name -Wait -Timeout 60 -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId }"
             try {
-                # The wait must be in progress when the segment goes; wait until the reader has it open.
-                $deadline = [datetime]::UtcNow.AddSeconds(30)
-                while ([datetime]::UtcNow -lt $deadline -and -not (Get-Content "/proc/$PID/maps" -ErrorAction SilentlyContinue | Select-String -SimpleMatch $name | Select-Object -Skip 1)) {
-                    Start-Sleep -Milliseconds 50
-                }
-                Start-Sleep -Milliseconds 200
+                # The wait must be in progress when the segment goes.
+                Wait-SegmentWaiter -Name $name -Word Change -Abandon { $reader.Async.IsCompleted }
                 Remove-SharedMemory $name
                 $reader.PowerShell.EndInvoke($reader.Async) | Should -Be 'SharedMemoryRemoved,PSSharedMemory.Commands.ReadSharedMemoryCommand'
             }
@@ -200,13 +196,18 @@ Describe 'Read-SharedMemory' {
             'x' | Write-SharedMemory $name
             $reader = Start-Runspace "Read-SharedMemory $name -Wait"
             try {
-                Start-Sleep -Milliseconds 500
-                $watch = [Diagnostics.Stopwatch]::StartNew()
-                $reader.PowerShell.Stop()
-                $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+                Wait-SegmentWaiter -Name $name -Word Change -Abandon { $reader.Async.IsCompleted }
+                # The wait has no timeout: only the stop can end it.
+                $stopping = $reader.PowerShell.BeginStop($null, $null)
+                $stopping.AsyncWaitHandle.WaitOne([timespan]::FromSeconds(30)) | Should -BeTrue -Because 'a stopped wait ends well within 30 seconds'
+                $reader.PowerShell.EndStop($stopping)
                 $reader.PowerShell.InvocationStateInfo.State | Should -Be 'Stopped'
             }
-            finally { $reader.PowerShell.Dispose() }
+            finally {
+                # A wait the stop did not end would block Dispose: a write ends it.
+                if (-not $reader.Async.IsCompleted) { 'end' | Write-SharedMemory $name }
+                $reader.PowerShell.Dispose()
+            }
         }
     }
 

@@ -22,12 +22,42 @@ Describe 'Remove-SharedMemory' {
         Read-SharedMemory $name | Should -Be 'keep'
     }
 
-    It 'removes with -Confirm:$false, and asks under $ConfirmPreference Medium (ConfirmImpact Medium)' {
+    It 'removes with -Confirm:$false under $ConfirmPreference Medium without asking' {
         $name = New-TestSegmentName 'remove'
         $null = New-SharedMemory $name
-        (Get-Command Remove-SharedMemory).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false).ConfirmImpact | Should -Be 'Medium'
+        $ConfirmPreference = 'Medium'
         Remove-SharedMemory $name -Confirm:$false
         Get-SharedMemory $name -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    # ConfirmImpact is Medium: the default $ConfirmPreference (High) removes without asking, Medium or
+    # -Confirm asks. The host records each prompt and gives the answer; only Yes removes.
+    It '<Scenario>' -TestCases @(
+        @{ Scenario = 'asks under $ConfirmPreference Medium and keeps the segment on No'; Preference = 'Medium'; Confirm = ''; Answer = 'No'; Asks = $true; Removed = $false }
+        @{ Scenario = 'asks under $ConfirmPreference Medium and removes on Yes'; Preference = 'Medium'; Confirm = ''; Answer = 'Yes'; Asks = $true; Removed = $true }
+        @{ Scenario = 'asks with -Confirm under $ConfirmPreference High and keeps the segment on No'; Preference = 'High'; Confirm = '-Confirm'; Answer = 'No'; Asks = $true; Removed = $false }
+        @{ Scenario = 'does not ask under $ConfirmPreference High'; Preference = 'High'; Confirm = ''; Answer = 'No'; Asks = $false; Removed = $true }
+    ) {
+        param($Preference, $Confirm, $Answer, $Asks, $Removed)
+        $name = New-TestSegmentName 'remove'
+        $null = New-SharedMemory $name
+        $session = New-PromptRecordingRunspace -Answer $Answer
+        try {
+            $ps = [powershell]::Create()
+            $ps.Runspace = $session.Runspace
+            $null = $ps.AddScript("`$ConfirmPreference = '$Preference'; Remove-SharedMemory -Name $name $Confirm").Invoke()
+            $ps.Streams.Error | Should -BeNullOrEmpty
+            $ps.Dispose()
+        }
+        finally { $session.Runspace.Dispose() }
+        if ($Asks) {
+            $session.Prompts.Count | Should -Be 1
+            $session.Prompts[0] | Should -BeLike "*$name*"
+        }
+        else {
+            $session.Prompts | Should -BeNullOrEmpty
+        }
+        [bool](Get-SharedMemory $name -ErrorAction SilentlyContinue) | Should -Be (-not $Removed)
     }
 
     It 'removes every match of a wildcard, piped objects, and deserialized objects' {
@@ -58,7 +88,7 @@ Describe 'Remove-SharedMemory' {
         $child = Start-ChildPwsh -Script "'x' | Write-SharedMemory $name; 'opened' | Write-SharedMemory '$name-go'; try { Read-SharedMemory $name -Wait -Timeout 60 -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId }"
         try {
             $null = Read-SharedMemory "$name-go" -Wait -Timeout 60
-            Start-Sleep -Milliseconds 300
+            Wait-SegmentWaiter -Name $name -Word Change -Abandon { $child.HasExited }
             Remove-SharedMemory $name
             Wait-ChildPwsh -Process $child | Should -Be 'SharedMemoryRemoved,PSSharedMemory.Commands.ReadSharedMemoryCommand'
         }

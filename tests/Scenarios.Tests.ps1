@@ -87,12 +87,9 @@ Read-SharedMemory -Name $name -OutFile ./copy.png
         $name = New-TestSegmentName 'scn'
         'before' | Write-SharedMemory -Name $name
         $child = Start-ChildPwsh -Script "Read-SharedMemory -Name $name -Wait -Timeout (New-TimeSpan -Seconds 60)"
-        # Keep writing until B has seen a change: no assumption about when B starts waiting.
-        $deadline = [datetime]::UtcNow.AddSeconds(90)
-        while (-not $child.HasExited -and [datetime]::UtcNow -lt $deadline) {
-            'after' | Write-SharedMemory -Name $name
-            Start-Sleep -Milliseconds 100
-        }
+        # B is counted on the change word just before it sleeps: from then on one write must wake it.
+        Wait-SegmentWaiter -Name $name -Word Change -Abandon { $child.HasExited }
+        'after' | Write-SharedMemory -Name $name
         Wait-ChildPwsh -Process $child | Should -Be 'after'
     }
 

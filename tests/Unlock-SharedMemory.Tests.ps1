@@ -25,12 +25,17 @@ Describe 'Unlock-SharedMemory' {
     It 'does not release a lock held by another process' {
         $name = New-TestSegmentName 'unlock'
         $null = New-SharedMemory $name
-        $holder = Start-ChildPwsh -Script "Lock-SharedMemory $name; 'held' | Write-SharedMemory $name; Start-Sleep -Seconds 3; Unlock-SharedMemory $name; 'done'"
-        $deadline = [datetime]::UtcNow.AddSeconds(30)
-        while ((Read-SharedMemory $name) -ne 'held' -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
-        { Unlock-SharedMemory $name -ErrorAction Stop } | Should -Throw -ErrorId 'SharedMemoryNotLocked,PSSharedMemory.Commands.UnlockSharedMemoryCommand'
-        { Lock-SharedMemory $name -Timeout 0.1 -ErrorAction Stop } | Should -Throw -ErrorId 'LockTimeout,PSSharedMemory.Commands.LockSharedMemoryCommand'
-        Wait-ChildPwsh -Process $holder | Should -Be 'done'
+        # The child holds the lock until this test writes 'go' to the release segment, however slow either side is.
+        $holder = Start-ChildPwsh -Script "Lock-SharedMemory $name; 'held' | Write-SharedMemory $name; $(Get-WaitForGoScript "$name-release"); Unlock-SharedMemory $name; 'done'"
+        try {
+            $deadline = [datetime]::UtcNow.AddSeconds(60)
+            while ((Read-SharedMemory $name) -ne 'held' -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            { Unlock-SharedMemory $name -ErrorAction Stop } | Should -Throw -ErrorId 'SharedMemoryNotLocked,PSSharedMemory.Commands.UnlockSharedMemoryCommand'
+            { Lock-SharedMemory $name -Timeout 0.1 -ErrorAction Stop } | Should -Throw -ErrorId 'LockTimeout,PSSharedMemory.Commands.LockSharedMemoryCommand'
+            'go' | Write-SharedMemory "$name-release"
+            Wait-ChildPwsh -Process $holder | Should -Be 'done'
+        }
+        finally { Remove-SharedMemory "$name-release" -ErrorAction SilentlyContinue }
     }
 
     It 'releases one level of a re-entrant lock at a time' {

@@ -106,3 +106,170 @@ function Wait-ChildPwsh {
     }
     $stdout -split '\r?\n' | Where-Object { $_ -ne '' }
 }
+
+# Test-only C#: a reader for header fields, and a host that records confirmation prompts. Compiled on
+# first use, so test files that need neither do not pay for it.
+$script:TestTypesSource = @'
+using System;
+using System.Collections.Generic;
+using System.Collections.ObjectModel;
+using System.Globalization;
+using System.IO;
+using System.Management.Automation;
+using System.Management.Automation.Host;
+using System.Runtime.InteropServices;
+using System.Security;
+
+namespace PSSharedMemoryTests
+{
+    public static class SegmentHeaderReader
+    {
+        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+        private static extern int Open(string path, int flags);
+
+        [DllImport("libc", EntryPoint = "pread", SetLastError = true)]
+        private static extern IntPtr PRead(int fd, byte[] buffer, UIntPtr count, IntPtr offset);
+
+        [DllImport("libc", EntryPoint = "close")]
+        private static extern int Close(int fd);
+
+        // On Unix a FileStream takes a shared flock, which would make the segment's lock (an exclusive
+        // flock) fail while the stream is open, and fails itself while the lock is held: read with pread.
+        public static uint ReadUInt32(string path, int offset)
+        {
+            byte[] buffer = new byte[4];
+            if (Path.DirectorySeparatorChar == '\\')
+            {
+                using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+                {
+                    stream.Position = offset;
+                    if (stream.Read(buffer, 0, 4) != 4) { throw new IOException("short read of " + path); }
+                }
+            }
+            else
+            {
+                int fd = Open(path, 0);
+                if (fd < 0) { throw new IOException("open " + path + ": errno " + Marshal.GetLastWin32Error()); }
+                try
+                {
+                    if ((long)PRead(fd, buffer, (UIntPtr)4, (IntPtr)offset) != 4) { throw new IOException("short read of " + path); }
+                }
+                finally
+                {
+                    Close(fd);
+                }
+            }
+
+            return BitConverter.ToUInt32(buffer, 0);
+        }
+    }
+
+    /// <summary>A host whose UI records every PromptForChoice and answers with the choice labelled Answer.</summary>
+    public sealed class PromptRecordingHost : PSHost
+    {
+        private readonly PromptRecordingUI _ui;
+        private readonly Guid _id = Guid.NewGuid();
+
+        public PromptRecordingHost(string answer) { _ui = new PromptRecordingUI(answer); }
+
+        public List<string> Prompts { get { return _ui.Prompts; } }
+        public override string Name { get { return "PromptRecordingHost"; } }
+        public override Version Version { get { return new Version(1, 0); } }
+        public override Guid InstanceId { get { return _id; } }
+        public override CultureInfo CurrentCulture { get { return CultureInfo.CurrentCulture; } }
+        public override CultureInfo CurrentUICulture { get { return CultureInfo.CurrentUICulture; } }
+        public override PSHostUserInterface UI { get { return _ui; } }
+        public override void EnterNestedPrompt() { throw new NotSupportedException(); }
+        public override void ExitNestedPrompt() { throw new NotSupportedException(); }
+        public override void NotifyBeginApplication() { }
+        public override void NotifyEndApplication() { }
+        public override void SetShouldExit(int exitCode) { }
+    }
+
+    public sealed class PromptRecordingUI : PSHostUserInterface
+    {
+        private readonly string _answer;
+        public readonly List<string> Prompts = new List<string>();
+
+        public PromptRecordingUI(string answer) { _answer = answer; }
+
+        public override int PromptForChoice(string caption, string message, Collection<ChoiceDescription> choices, int defaultChoice)
+        {
+            Prompts.Add(caption + ": " + message);
+            var labels = new List<string>();
+            for (int i = 0; i < choices.Count; i++)
+            {
+                string label = choices[i].Label.Replace("&", "");
+                if (string.Equals(label, _answer, StringComparison.OrdinalIgnoreCase)) { return i; }
+                labels.Add(label);
+            }
+
+            throw new InvalidOperationException("no choice is labelled '" + _answer + "'; the choices were " + string.Join(", ", labels));
+        }
+
+        public override PSHostRawUserInterface RawUI { get { return null; } }
+        public override string ReadLine() { throw new NotSupportedException(); }
+        public override SecureString ReadLineAsSecureString() { throw new NotSupportedException(); }
+        public override Dictionary<string, PSObject> Prompt(string caption, string message, Collection<FieldDescription> descriptions) { throw new NotSupportedException(); }
+        public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName) { throw new NotSupportedException(); }
+        public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName, PSCredentialTypes allowedCredentialTypes, PSCredentialUIOptions options) { throw new NotSupportedException(); }
+        public override void Write(string value) { }
+        public override void Write(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) { }
+        public override void WriteLine(string value) { }
+        public override void WriteErrorLine(string value) { }
+        public override void WriteDebugLine(string message) { }
+        public override void WriteProgress(long sourceId, ProgressRecord record) { }
+        public override void WriteVerboseLine(string message) { }
+        public override void WriteWarningLine(string message) { }
+    }
+}
+'@
+
+function Add-TestType {
+    if (-not ('PSSharedMemoryTests.SegmentHeaderReader' -as [type])) {
+        Add-Type -TypeDefinition $script:TestTypesSource
+    }
+}
+
+function Get-SegmentWaiterCount {
+    <#
+        The number of waiters the header of segment Name counts on its lock or its change word
+        (docs/segment-format.md: LockWaiters at 80, ChangeWaiters at 48). A waiter is counted just
+        before it sleeps, so a count above zero is the handshake that says a wait has begun.
+    #>
+    param([Parameter(Mandatory)] [string] $Name, [Parameter(Mandatory)] [ValidateSet('Lock', 'Change')] [string] $Word)
+    Add-TestType
+    $file = Join-Path ([PSSharedMemory.Engine.SharedMemorySegment]::GetStoreDirectory('User')) "$Name.pssm"
+    [PSSharedMemoryTests.SegmentHeaderReader]::ReadUInt32($file, $(if ($Word -eq 'Lock') { 80 } else { 48 }))
+}
+
+function Wait-SegmentWaiter {
+    # Waits (up to a generous minute) until the header counts a waiter on the lock or change word of Name.
+    param([Parameter(Mandatory)] [string] $Name, [Parameter(Mandatory)] [ValidateSet('Lock', 'Change')] [string] $Word, [scriptblock] $Abandon = { $false })
+    $deadline = [datetime]::UtcNow.AddSeconds(60)
+    while ((Get-SegmentWaiterCount -Name $Name -Word $Word) -eq 0) {
+        if (& $Abandon) { throw "The wait on the $Word word of '$Name' ended before it was counted." }
+        if ([datetime]::UtcNow -gt $deadline) { throw "Nothing waited on the $Word word of '$Name' within 60 seconds." }
+        Start-Sleep -Milliseconds 5
+    }
+}
+
+function Get-WaitForGoScript([string] $Name) {
+    # Script for a child process: returns once segment Name holds 'go' (the parent's release), or after a
+    # generous two minutes. Polling a condition, not sleeping for a time: the 20 ms is only the pace.
+    "`$release = [datetime]::UtcNow.AddSeconds(120); while ((Read-SharedMemory '$Name' -ErrorAction SilentlyContinue) -ne 'go' -and [datetime]::UtcNow -lt `$release) { Start-Sleep -Milliseconds 20 }"
+}
+
+function New-PromptRecordingRunspace {
+    # An open runspace, with the module imported, whose host records confirmation prompts and answers Answer.
+    param([Parameter(Mandatory)] [ValidateSet('Yes', 'No')] [string] $Answer)
+    Add-TestType
+    $recordingHost = [PSSharedMemoryTests.PromptRecordingHost]::new($Answer)
+    $runspace = [runspacefactory]::CreateRunspace($recordingHost)
+    $runspace.Open()
+    $ps = [powershell]::Create()
+    $ps.Runspace = $runspace
+    $null = $ps.AddScript("Import-Module '$script:ModuleManifest'").Invoke()
+    $ps.Dispose()
+    [pscustomobject]@{ Runspace = $runspace; Prompts = $recordingHost.Prompts }
+}

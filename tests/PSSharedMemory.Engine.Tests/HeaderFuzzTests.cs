@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.IO;
 using System.Threading.Tasks;
 using Xunit;
@@ -17,6 +18,12 @@ namespace PSSharedMemory.Engine.Tests
             SharedMemoryErrorCode.InterruptedWrite, // a random odd sequence reads as a write that never finished
             SharedMemoryErrorCode.NotFound,         // a random Removed flag reads as already removed
         };
+
+        /// <summary>The seed every run uses, so a failure here fails the same way on the next run.</summary>
+        private const int DefaultSeed = 20261127;
+
+        /// <summary>Set to an integer to fuzz with another seed, or to replay one a failure printed.</summary>
+        private const string SeedVariable = "PSSHAREDMEMORY_FUZZ_SEED";
 
         [Theory]
         [InlineData("Magic", SegmentLayout.MagicOffset, 8)]
@@ -39,15 +46,13 @@ namespace PSSharedMemory.Engine.Tests
         [InlineData("Reserved", 88, 40)]
         public void RandomBytesInAFieldGiveCorruptedOrAValidRead(string field, int offset, int size)
         {
-            var random = new Random(field.GetHashCode(StringComparison.Ordinal) ^ 0x5EED);
+            int seed = Seed();
+            TestContext.Current.TestOutputHelper?.WriteLine($"{field}: seed {seed} ({SeedVariable}={seed} replays it)");
+
+            // Each field gets its own stream of noise from the one seed (string.GetHashCode differs per run).
+            var random = new Random(seed ^ StableHash(field));
             for (int trial = 0; trial < 25; trial++)
             {
-                using var name = new TestName("fuzz");
-                using (SharedMemorySegment segment = SharedMemorySegment.Create(name, 256))
-                {
-                    segment.WriteText("valid payload");
-                }
-
                 byte[] noise = new byte[size];
                 random.NextBytes(noise);
                 if (trial == 0)
@@ -59,27 +64,70 @@ namespace PSSharedMemory.Engine.Tests
                     Array.Clear(noise);
                 }
 
-                Overwrite(name, offset, noise);
-                RunBounded(() =>
+                try
                 {
-                    try
-                    {
-                        using SharedMemorySegment opened = SharedMemorySegment.Open(name);
-                        SharedMemoryContent content = opened.Read();
-                        Assert.InRange(content.Data.Length, 0, 256);
-                        _ = opened.GetInfo();
-                    }
-                    catch (SharedMemoryException e)
-                    {
-                        Assert.Contains(e.Code, Acceptable);
-                        Assert.Contains(name.Value, e.Message);
-                    }
-                });
-
-                // Whatever the damage, the segment can be removed.
-                SharedMemorySegment.Remove(name);
-                Assert.False(SharedMemorySegment.Exists(name));
+                    DamageAndOpen(offset, noise);
+                }
+                catch (Exception e)
+                {
+                    throw new Xunit.Sdk.XunitException(
+                        $"{field} trial {trial}, noise {Convert.ToHexString(noise)}: {e.Message} (replay with {SeedVariable}={seed})", e);
+                }
             }
+        }
+
+        private static void DamageAndOpen(int offset, byte[] noise)
+        {
+            using var name = new TestName("fuzz");
+            using (SharedMemorySegment segment = SharedMemorySegment.Create(name, 256))
+            {
+                segment.WriteText("valid payload");
+            }
+
+            Overwrite(name, offset, noise);
+            RunBounded(() =>
+            {
+                try
+                {
+                    using SharedMemorySegment opened = SharedMemorySegment.Open(name);
+                    SharedMemoryContent content = opened.Read();
+                    Assert.InRange(content.Data.Length, 0, 256);
+                    _ = opened.GetInfo();
+                }
+                catch (SharedMemoryException e)
+                {
+                    Assert.Contains(e.Code, Acceptable);
+                    Assert.Contains(name.Value, e.Message);
+                }
+            });
+
+            // Whatever the damage, the segment can be removed.
+            SharedMemorySegment.Remove(name);
+            Assert.False(SharedMemorySegment.Exists(name));
+        }
+
+        private static int Seed()
+        {
+            string? value = Environment.GetEnvironmentVariable(SeedVariable);
+            if (string.IsNullOrEmpty(value))
+            {
+                return DefaultSeed;
+            }
+
+            Assert.True(int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seed), $"{SeedVariable} must be an integer, not '{value}'");
+            return seed;
+        }
+
+        // FNV-1a: the same on every run and every platform.
+        private static int StableHash(string text)
+        {
+            uint hash = 2166136261;
+            foreach (char c in text)
+            {
+                hash = (hash ^ c) * 16777619;
+            }
+
+            return unchecked((int)hash);
         }
 
         [Theory]
@@ -145,7 +193,7 @@ namespace PSSharedMemory.Engine.Tests
         private static void RunBounded(Action action)
         {
             Task task = Task.Run(action);
-            Assert.True(task.Wait(TimeSpan.FromSeconds(60)), "the operation hung");
+            Assert.True(Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(60))).GetAwaiter().GetResult() == task, "the operation hung");
             task.GetAwaiter().GetResult();
         }
     }

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text;
@@ -338,16 +339,17 @@ namespace PSSharedMemory.Engine.Tests
             using var name = new TestName();
             using SharedMemorySegment holder = SharedMemorySegment.Create(name, 16);
             using SharedMemorySegment waiter = SharedMemorySegment.Open(name);
-            using (holder.Lock(TimeSpan.FromSeconds(5)))
+            using var probe = new HeaderProbe(name);
+            using (holder.Lock(TimeSpan.FromSeconds(60)))
             {
-                using var cancel = new CancellationTokenSource();
-                Task wait = Task.Run(() => waiter.Lock(Timeout.InfiniteTimeSpan, cancel.Token));
-                Thread.Sleep(100);
-                Assert.False(wait.IsCompleted);
-                cancel.Cancel();
-                var error = Assert.ThrowsAny<OperationCanceledException>(() => wait.GetAwaiter().GetResult());
-                Assert.NotNull(error);
+                // The lock wait sleeps in 50 ms slices; only the cancel-wake ends it sooner than the slice.
+                double median = MedianCancelLatency(
+                    token => waiter.Lock(Timeout.InfiniteTimeSpan, token), () => probe.LockWaiters, settleMilliseconds: 5, trials: 9);
+                Assert.True(median < 25, $"a cancelled lock wait took a median {median:0.0} ms to end, as if nothing woke it before its 50 ms slice ended");
             }
+
+            Assert.False(waiter.IsLockHeld);
+            Assert.Equal(0, probe.LockWaiters);
         }
 
         [Fact]
@@ -355,15 +357,60 @@ namespace PSSharedMemory.Engine.Tests
         {
             using var name = new TestName();
             using SharedMemorySegment segment = SharedMemorySegment.Create(name, 16);
+            using var probe = new HeaderProbe(name);
             var timeout = Assert.Throws<SharedMemoryException>(() => segment.WaitForChange(0, TimeSpan.FromMilliseconds(100), CancellationToken.None));
             Assert.Equal(SharedMemoryErrorCode.WaitTimeout, timeout.Code);
 
-            using var cancel = new CancellationTokenSource();
-            Task<long> wait = Task.Run(() => segment.WaitForChange(0, Timeout.InfiniteTimeSpan, cancel.Token));
-            Thread.Sleep(100);
-            Assert.False(wait.IsCompleted);
-            cancel.Cancel();
-            Assert.ThrowsAny<OperationCanceledException>(() => wait.GetAwaiter().GetResult());
+            // The change wait sleeps in 200 ms slices; only the cancel-wake ends it sooner than the slice.
+            double median = MedianCancelLatency(
+                token => segment.WaitForChange(0, Timeout.InfiniteTimeSpan, token), () => probe.ChangeWaiters, settleMilliseconds: 20, trials: 5);
+            Assert.True(median < 100, $"a cancelled change wait took a median {median:0.0} ms to end, as if nothing woke it before its 200 ms slice ended");
+            Assert.Equal(0, probe.ChangeWaiters);
+        }
+
+        /// <summary>
+        /// Runs <paramref name="wait"/> on a thread of its own several times and returns the median time, in
+        /// milliseconds, from cancelling it to the wait ending with <see cref="OperationCanceledException"/>.
+        /// The waiter count in the header is the handshake: it goes up just before the waiter sleeps, so the
+        /// cancel always finds a wait that has begun. The settle time is not for ordering; it only moves the
+        /// cancel from the few instructions before the sleep into the sleep itself, early in its first slice.
+        /// </summary>
+        private static double MedianCancelLatency(Action<CancellationToken> wait, Func<int> waiters, int settleMilliseconds, int trials)
+        {
+            var latencies = new double[trials];
+            for (int trial = 0; trial < trials; trial++)
+            {
+                using var cancel = new CancellationTokenSource();
+                Exception? error = null;
+                long ended = 0;
+                var thread = new Thread(() =>
+                {
+                    try
+                    {
+                        wait(cancel.Token);
+                    }
+                    catch (Exception e)
+                    {
+                        error = e;
+                    }
+
+                    ended = Stopwatch.GetTimestamp();
+                }) { IsBackground = true };
+                thread.Start();
+                HeaderProbe.SpinUntil(() => waiters() == 1 || !thread.IsAlive, "the waiter is counted in the header");
+                Assert.True(thread.IsAlive, $"the wait ended before it was cancelled: {error}");
+                Thread.Sleep(settleMilliseconds);
+                long cancelled = Stopwatch.GetTimestamp();
+                cancel.Cancel();
+                Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "the cancelled wait did not end within 60 seconds");
+                var canceled = Assert.IsAssignableFrom<OperationCanceledException>(error);
+                Assert.Equal(cancel.Token, canceled.CancellationToken);
+                latencies[trial] = Stopwatch.GetElapsedTime(cancelled, ended).TotalMilliseconds;
+            }
+
+            TestContext.Current.TestOutputHelper?.WriteLine("cancel-to-end, ms: " + string.Join(", ", latencies.Select(l => l.ToString("0.0"))));
+            Array.Sort(latencies);
+            return latencies[trials / 2];
         }
 
         [Fact]
@@ -381,7 +428,12 @@ namespace PSSharedMemory.Engine.Tests
             using var name = new TestName();
             using SharedMemorySegment segment = SharedMemorySegment.Create(name, 16);
             Task<long> wait = Task.Run(() => segment.WaitForChange(0, TimeSpan.FromSeconds(60), CancellationToken.None));
-            Thread.Sleep(100);
+            using (var probe = new HeaderProbe(name))
+            {
+                HeaderProbe.SpinUntil(() => probe.ChangeWaiters == 1 || wait.IsCompleted, "the waiter is counted in the header");
+            }
+
+            Assert.False(wait.IsCompleted);
             SharedMemorySegment.Remove(name);
             var error = Assert.Throws<SharedMemoryException>(() => wait.GetAwaiter().GetResult());
             Assert.Equal(SharedMemoryErrorCode.Removed, error.Code);
@@ -413,6 +465,7 @@ namespace PSSharedMemory.Engine.Tests
             SharedMemorySegment segment = SharedMemorySegment.Create(name, 1 << 20);
             segment.Write(new byte[1 << 20], SharedMemoryContentType.Bytes);
             Task<long> waiter = Task.Run(() => segment.WaitForChange(segment.Sequence, TimeSpan.FromSeconds(60), CancellationToken.None));
+            using var reading = new ManualResetEventSlim();
             Task reader = Task.Run(() =>
             {
                 try
@@ -421,13 +474,20 @@ namespace PSSharedMemory.Engine.Tests
                     {
                         segment.Read();
                         _ = segment.Length;
+                        reading.Set();
                     }
                 }
                 catch (ObjectDisposedException)
                 {
                 }
             });
-            Thread.Sleep(100);
+            using (var probe = new HeaderProbe(name))
+            {
+                HeaderProbe.SpinUntil(() => probe.ChangeWaiters == 1 || waiter.IsCompleted, "the waiter is counted in the header");
+            }
+
+            Assert.True(reading.Wait(TimeSpan.FromSeconds(60)), "the reader never read");
+            Assert.False(waiter.IsCompleted);
             segment.Dispose();
             Assert.ThrowsAny<ObjectDisposedException>(() => waiter.GetAwaiter().GetResult());
             Assert.True(reader.Wait(TimeSpan.FromSeconds(60)));
