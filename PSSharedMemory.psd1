@@ -9,6 +9,7 @@
     Description          = 'Named shared memory segments for PowerShell: write text, bytes or objects in one session and read them in another, with a cross-process lock that a crashed holder cannot leave stuck and waits for the next change.'
     PowerShellVersion    = '5.1'
     RequiredAssemblies   = @('PSSharedMemory.Engine.dll')
+    TypesToProcess       = @('PSSharedMemory.Types.ps1xml')
     FormatsToProcess     = @('PSSharedMemory.Format.ps1xml')
     CmdletsToExport      = @(
         'Get-SharedMemory'

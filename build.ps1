@@ -80,7 +80,7 @@ function Invoke-Build {
     if (Test-Path -LiteralPath $Staged) { Remove-Item -LiteralPath $Staged -Recurse -Force }
     $null = New-Item -ItemType Directory -Path $Staged -Force
     Copy-Item -LiteralPath (Join-Path $Root 'PSSharedMemory.psd1') -Destination $Staged
-    foreach ($file in 'PSSharedMemory.dll', 'PSSharedMemory.Engine.dll', 'PSSharedMemory.Format.ps1xml') {
+    foreach ($file in 'PSSharedMemory.dll', 'PSSharedMemory.Engine.dll', 'PSSharedMemory.Format.ps1xml', 'PSSharedMemory.Types.ps1xml') {
         Copy-Item -LiteralPath (Join-Path $bin $file) -Destination $Staged
     }
     Invoke-Docs

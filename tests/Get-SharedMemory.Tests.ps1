@@ -54,9 +54,10 @@ Describe 'Get-SharedMemory' {
         { Get-SharedMemory 'not valid' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidSharedMemoryName,PSSharedMemory.Commands.GetSharedMemoryCommand'
     }
 
-    It 'takes names from the pipeline, by value and by property name' {
+    It 'takes names from the pipeline as strings, and segment objects, but not the Name of any object' {
         ("$prefix-a", "$prefix-b" | Get-SharedMemory).Name | Should -Be "$prefix-a", "$prefix-b"
-        ([pscustomobject]@{ Name = "$prefix-b" } | Get-SharedMemory).Name | Should -Be "$prefix-b"
+        (Get-SharedMemory "$prefix-b" | Get-SharedMemory).Name | Should -Be "$prefix-b"
+        { [pscustomobject]@{ Name = "$prefix-b" } | Get-SharedMemory } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,PSSharedMemory.Commands.GetSharedMemoryCommand'
     }
 
     It 'formats as a table of Name, Size, Length, ContentType, Version, LastWriter, LastWriteTime' {

@@ -222,6 +222,6 @@ Describe 'Read-SharedMemory' {
         $seg | Read-SharedMemory | Should -Be 'all ways'
         Read-SharedMemory -InputObject $seg | Should -Be 'all ways'
         $deserialized | Read-SharedMemory | Should -Be 'all ways'
-        [pscustomobject]@{ Name = $name } | Read-SharedMemory | Should -Be 'all ways'
+        { [pscustomobject]@{ Name = $name } | Read-SharedMemory } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,PSSharedMemory.Commands.ReadSharedMemoryCommand'
     }
 }

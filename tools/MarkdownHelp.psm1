@@ -706,7 +706,9 @@ function ConvertTo-AboutText {
     [void]$out.Append('TOPIC').Append($nl).Append('    ').Append($blocks[0].Text).Append($nl)
     for ($i = 1; $i -lt $blocks.Count; $i++) {
         $block = $blocks[$i]
-        [void]$out.Append($nl)
+        # Text follows its heading directly, as in the built-in about topics: Get-Help takes line 5, the
+        # first line under SHORT DESCRIPTION, as the topic's synopsis.
+        if ($blocks[$i - 1].Kind -ne 'Heading' -or $i -eq 1) { [void]$out.Append($nl) }
         switch ($block.Kind) {
             'Heading' {
                 switch ($block.Level) {

@@ -104,8 +104,24 @@ namespace PSSharedMemory
                 : $"The path '{path}' matches {count} files, and a segment holds one. Give the path of one file."),
             count == 0 ? "PathNotFound" : "AmbiguousPath", count == 0 ? ErrorCategory.ObjectNotFound : ErrorCategory.InvalidArgument, path);
 
+        public static ErrorRecord NotFileSystemPath(string path, string parameter, string provider) => new ErrorRecord(
+            new ArgumentException($"The path '{path}' is in the {provider} provider, and -{parameter} takes a file system path only. Give the path of a file, such as ./file.bin or ~/file.bin."),
+            "ReadWriteFileNotFileSystemProvider", ErrorCategory.InvalidArgument, path);
+
+        public static ErrorRecord InvalidPath(string path, string parameter, Exception inner) => new ErrorRecord(
+            new ArgumentException($"-{parameter} '{path}' is not a usable file system path: {inner.Message}", inner),
+            "InvalidPath", inner is ItemNotFoundException || inner is System.Management.Automation.DriveNotFoundException ? ErrorCategory.ObjectNotFound : ErrorCategory.InvalidArgument, path);
+
+        public static ErrorRecord NameRequired() => new ErrorRecord(
+            new ArgumentException("Write-SharedMemory needs a segment: give -Name, or pipe segment objects from Get-SharedMemory with -Value, -InFile or -LiteralPath. Piped values are what to write, never where."),
+            "NameRequired", ErrorCategory.InvalidArgument, null);
+
+        public static ErrorRecord ConflictingSegment() => new ErrorRecord(
+            new ArgumentException("A segment object was piped and -Name was given; give only one of them. To store a segment object as a value, pass it with -Value."),
+            "ConflictingParameters", ErrorCategory.InvalidArgument, null);
+
         public static ErrorRecord ValueRequired() => new ErrorRecord(
-            new ArgumentException("Nothing to write: give -Value, -Path or -LiteralPath, or pipe the value to Write-SharedMemory."),
+            new ArgumentException("Nothing to write: give -Value, -InFile or -LiteralPath, or pipe the value to Write-SharedMemory with -Name."),
             "ValueRequired", ErrorCategory.InvalidArgument, null);
     }
 }

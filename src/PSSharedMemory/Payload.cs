@@ -37,9 +37,26 @@ namespace PSSharedMemory
             }
         }
 
-        /// <summary>The payload for the items of a pipeline: a stream of bytes is Bytes, anything else a CliXml collection.</summary>
+        /// <summary>
+        /// The payload for the items of a pipeline: strings are Text, one line each as Set-Content writes them
+        /// (each ends with a line feed); a stream of bytes is Bytes; anything else, mixed input included, a CliXml collection.
+        /// </summary>
         public static void FromItems(object?[] items, int depth, out string? text, out byte[]? bytes, out SharedMemoryContentType contentType)
         {
+            if (Array.TrueForAll(items, item => Unwrap(item) is string))
+            {
+                var lines = new StringBuilder();
+                foreach (object? item in items)
+                {
+                    lines.Append((string)Unwrap(item)!).Append('\n');
+                }
+
+                text = lines.ToString();
+                bytes = null;
+                contentType = SharedMemoryContentType.Text;
+                return;
+            }
+
             var gathered = new byte[items.Length];
             for (int i = 0; i < items.Length; i++)
             {
@@ -71,6 +88,28 @@ namespace PSSharedMemory
 
             return size;
         }
+
+        /// <summary>
+        /// Text as lines, as Get-Content reads a file: split at CRLF, LF or CR, and a line break at the very end
+        /// ends the last line rather than starting an empty one.
+        /// </summary>
+        public static string[] SplitLines(string text)
+        {
+            if (text.Length == 0)
+            {
+                return Array.Empty<string>();
+            }
+
+            string[] lines = text.Split(s_lineBreaks, StringSplitOptions.None);
+            if (lines[lines.Length - 1].Length == 0)
+            {
+                Array.Resize(ref lines, lines.Length - 1);
+            }
+
+            return lines;
+        }
+
+        private static readonly string[] s_lineBreaks = { "\r\n", "\n", "\r" };
 
         public static object[] FromCliXml(string xml) => PSSerializer.DeserializeAsList(xml);
 

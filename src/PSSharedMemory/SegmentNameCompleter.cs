@@ -7,51 +7,82 @@ using PSSharedMemory.Engine;
 
 namespace PSSharedMemory
 {
-    /// <summary>Completes -Name with the names of existing segments in the scope the command line asks for.</summary>
-    public sealed class SegmentNameCompleter : IArgumentCompleter
+    /// <summary>Completes segment names with the existing segments of the scopes the command line asks for (-Scope; User by default).</summary>
+    public class SegmentNameCompleter : IArgumentCompleter
     {
         /// <inheritdoc />
         public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
             CommandAst commandAst, IDictionary fakeBoundParameters)
         {
             string word = (wordToComplete ?? string.Empty).Trim('\'', '"');
-            SharedMemoryScope scope = SharedMemoryScope.User;
-            if (fakeBoundParameters is not null && fakeBoundParameters.Contains("Scope"))
+            var results = new List<CompletionResult>();
+            var pattern = new WildcardPattern(WildcardPattern.Escape(word) + "*", WildcardOptions.IgnoreCase);
+            foreach (SharedMemoryScope scope in ScopesOf(fakeBoundParameters))
             {
-                object? given = fakeBoundParameters["Scope"];
-                given = given is PSObject wrapped ? wrapped.BaseObject : given;
-                if (given is SharedMemoryScope typed)
+                IReadOnlyList<SharedMemorySegmentInfo> segments;
+                try
                 {
-                    scope = typed;
+                    segments = SharedMemorySegment.List("*", scope);
                 }
-                else if (!Enum.TryParse(Convert.ToString(given, System.Globalization.CultureInfo.InvariantCulture), true, out scope))
+                catch (Exception)
                 {
-                    scope = SharedMemoryScope.User;
-                }
-            }
-
-            IReadOnlyList<SharedMemorySegmentInfo> segments;
-            try
-            {
-                segments = SharedMemorySegment.List("*", scope);
-            }
-            catch (Exception)
-            {
-                // Completion must never break the command line.
-                yield break;
-            }
-
-            var pattern = new WildcardPattern(word + "*", WildcardOptions.IgnoreCase);
-            foreach (SharedMemorySegmentInfo segment in segments)
-            {
-                if (!pattern.IsMatch(segment.Name))
-                {
+                    // Completion must never break the command line.
                     continue;
                 }
 
-                string text = NeedsQuotes(segment.Name) ? "'" + segment.Name + "'" : segment.Name;
-                string tooltip = $"{segment.Name} ({segment.ContentType}, {segment.Length} of {segment.Size} bytes, {scope})";
-                yield return new CompletionResult(text, segment.Name, CompletionResultType.ParameterValue, tooltip);
+                foreach (SharedMemorySegmentInfo segment in segments)
+                {
+                    if (pattern.IsMatch(segment.Name))
+                    {
+                        string text = NeedsQuotes(segment.Name) ? "'" + segment.Name + "'" : segment.Name;
+                        string tooltip = $"{segment.Name} ({segment.ContentType}, {segment.Length} of {segment.Size} bytes, {scope})";
+                        results.Add(new CompletionResult(text, segment.Name, CompletionResultType.ParameterValue, tooltip));
+                    }
+                }
+            }
+
+            return results;
+        }
+
+        /// <summary>The scopes named by -Scope on the command line: one or several, All, or User when absent or unreadable.</summary>
+        internal static IEnumerable<SharedMemoryScope> ScopesOf(IDictionary? fakeBoundParameters)
+        {
+            var scopes = new List<SharedMemoryScope>();
+            object? given = fakeBoundParameters is not null && fakeBoundParameters.Contains("Scope") ? fakeBoundParameters["Scope"] : null;
+            given = given is PSObject wrapped ? wrapped.BaseObject : given;
+            IEnumerable items = given is string || given is null ? new[] { given } : given as IEnumerable ?? new[] { given };
+            foreach (object? item in items)
+            {
+                object? value = item is PSObject itemWrapped ? itemWrapped.BaseObject : item;
+                string text = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
+                if (value is SharedMemoryScope typed)
+                {
+                    Add(typed);
+                }
+                else if (string.Equals(text, "All", StringComparison.OrdinalIgnoreCase))
+                {
+                    Add(SharedMemoryScope.User);
+                    Add(SharedMemoryScope.Global);
+                }
+                else if (Enum.TryParse(text, true, out SharedMemoryScope parsed) && Enum.IsDefined(typeof(SharedMemoryScope), parsed))
+                {
+                    Add(parsed);
+                }
+            }
+
+            if (scopes.Count == 0)
+            {
+                scopes.Add(SharedMemoryScope.User);
+            }
+
+            return scopes;
+
+            void Add(SharedMemoryScope scope)
+            {
+                if (!scopes.Contains(scope))
+                {
+                    scopes.Add(scope);
+                }
             }
         }
 

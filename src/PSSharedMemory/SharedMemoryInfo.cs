@@ -1,14 +1,36 @@
 using System;
+using System.ComponentModel;
 using PSSharedMemory.Engine;
 
 namespace PSSharedMemory
 {
     /// <summary>
     /// A shared memory segment as the cmdlets show it: a snapshot of its header taken when the object was made.
-    /// Serialized copies (in jobs, runspaces or files) still bind to the cmdlets through <see cref="Name"/> and <see cref="Scope"/>.
+    /// Serialized copies (in jobs, runspaces or files) still bind to -InputObject: <see cref="SharedMemoryInfoConverter"/>
+    /// turns them back into this type, and nothing else does.
     /// </summary>
+    [TypeConverter(typeof(SharedMemoryInfoConverter))]
     public sealed class SharedMemoryInfo
     {
+        internal SharedMemoryInfo(string name, SharedMemoryScope scope, long size, long length, SharedMemoryContentType contentType,
+            long version, int lastWriterProcessId, DateTime lastWriteTime, DateTime creationTime, int creatorProcessId,
+            SharedMemorySegmentStatus status, string? problem, bool isReadOnly)
+        {
+            Name = name;
+            Scope = scope;
+            Size = size;
+            Length = length;
+            ContentType = contentType;
+            Version = version;
+            LastWriterProcessId = lastWriterProcessId;
+            LastWriteTime = lastWriteTime;
+            CreationTime = creationTime;
+            CreatorProcessId = creatorProcessId;
+            Status = status;
+            Problem = problem;
+            IsReadOnly = isReadOnly;
+        }
+
         internal SharedMemoryInfo(SharedMemorySegmentInfo info)
         {
             Name = info.Name;

@@ -8,7 +8,7 @@ namespace PSSharedMemory.Commands
     /// Lock-SharedMemory: takes the segment's cross-process lock, either around a script block (released
     /// however the block ends) or until Unlock-SharedMemory, Remove-Module or the end of the process.
     /// </summary>
-    [Cmdlet(VerbsCommon.Lock, "SharedMemory", DefaultParameterSetName = InputObjectSet)]
+    [Cmdlet(VerbsCommon.Lock, "SharedMemory", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, HelpUri = HelpLinks.Lock)]
     [OutputType(typeof(PSObject), typeof(SharedMemoryInfo))]
     public sealed class LockSharedMemoryCommand : SegmentCommandBase
     {
@@ -20,6 +20,7 @@ namespace PSSharedMemory.Commands
         [Parameter(
             Position = 0,
             ParameterSetName = InputObjectSet)]
+        [ArgumentCompleter(typeof(FirstPositionCompleter))]
         public ScriptBlock? ScriptBlock { get; set; }
 
         /// <summary>How long to wait for the lock (default 30 s; -1 waits without limit).</summary>
@@ -36,6 +37,22 @@ namespace PSSharedMemory.Commands
         {
             string name = SegmentName;
             SharedMemoryScope scope = SegmentScope;
+            bool exists;
+            try
+            {
+                exists = SegmentCache.TryGetCached(name, scope, out _) || SharedMemorySegment.Exists(name, scope);
+            }
+            catch (Exception e) when (IsReportable(e))
+            {
+                WriteFailure(e, Target);
+                return;
+            }
+
+            if (!ShouldProcess($"{name} ({scope})", exists ? "Lock shared memory segment" : $"Create shared memory segment of {DefaultSize} bytes and lock it"))
+            {
+                return;
+            }
+
             SharedMemorySegment segment;
             IDisposable held;
             try

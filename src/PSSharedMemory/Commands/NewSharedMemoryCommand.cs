@@ -5,9 +5,9 @@ using PSSharedMemory.Engine;
 namespace PSSharedMemory.Commands
 {
     /// <summary>New-SharedMemory: creates a segment of a fixed size and returns it.</summary>
-    [Cmdlet(VerbsCommon.New, "SharedMemory")]
+    [Cmdlet(VerbsCommon.New, "SharedMemory", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, HelpUri = HelpLinks.New)]
     [OutputType(typeof(SharedMemoryInfo))]
-    public sealed class NewSharedMemoryCommand : SharedMemoryCommandBase
+    public sealed class NewSharedMemoryCommand : ScopedCommandBase
     {
         private int? _permissions;
 
@@ -15,15 +15,14 @@ namespace PSSharedMemory.Commands
         [Parameter(
             Mandatory = true,
             Position = 0,
-            ValueFromPipeline = true,
-            ValueFromPipelineByPropertyName = true)]
+            ValueFromPipeline = true)]
+        [ArgumentCompleter(typeof(NewSegmentNameCompleter))]
+        [SegmentNameArgument]
         [AllowEmptyString]
         public string Name { get; set; } = string.Empty;
 
         /// <summary>Payload capacity in bytes (64KB, 1MB...); fixed for the segment's life. Default 64 KiB.</summary>
-        [Parameter(
-            Position = 1,
-            ValueFromPipelineByPropertyName = true)]
+        [Parameter(Position = 1)]
         public long Size { get; set; } = DefaultSize;
 
         /// <summary>Unix permission bits as octal digits (600, 660); default 600 for User, 660 for Global. Ignored on Windows.</summary>
@@ -57,6 +56,11 @@ namespace PSSharedMemory.Commands
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
+            if (!ShouldProcess($"{Name} ({Scope})", $"Create shared memory segment of {Size} bytes"))
+            {
+                return;
+            }
+
             try
             {
                 var options = new SharedMemoryOptions { Scope = Scope, Permissions = _permissions };

@@ -6,7 +6,7 @@ using PSSharedMemory.Engine;
 namespace PSSharedMemory.Commands
 {
     /// <summary>Read-SharedMemory: returns what the segment holds, now or after its next change (-Wait).</summary>
-    [Cmdlet(VerbsCommunications.Read, "SharedMemory", DefaultParameterSetName = InputObjectSet)]
+    [Cmdlet(VerbsCommunications.Read, "SharedMemory", DefaultParameterSetName = InputObjectSet, HelpUri = HelpLinks.Read)]
     [OutputType(typeof(string), typeof(byte[]), typeof(PSObject))]
     public sealed class ReadSharedMemoryCommand : SegmentCommandBase
     {
@@ -25,9 +25,14 @@ namespace PSSharedMemory.Commands
         [Parameter]
         public SwitchParameter AsText { get; set; }
 
-        /// <summary>Return the payload as one byte[], whatever was stored.</summary>
+        /// <summary>Return the payload as one byte[], whatever was stored (the name Get-Content uses).</summary>
         [Parameter]
-        public SwitchParameter AsByteArray { get; set; }
+        [Alias("AsByteArray")]
+        public SwitchParameter AsByteStream { get; set; }
+
+        /// <summary>Return the payload, decoded as UTF-8, as an array of lines, as Get-Content does.</summary>
+        [Parameter]
+        public SwitchParameter Lines { get; set; }
 
         /// <summary>Save the payload bytes to this file instead of returning them.</summary>
         [Parameter]
@@ -38,15 +43,15 @@ namespace PSSharedMemory.Commands
         protected override void BeginProcessing()
         {
             bool outFile = MyInvocation.BoundParameters.ContainsKey(nameof(OutFile));
-            int chosen = (AsText ? 1 : 0) + (AsByteArray ? 1 : 0) + (outFile ? 1 : 0);
+            int chosen = (AsText ? 1 : 0) + (AsByteStream ? 1 : 0) + (Lines ? 1 : 0) + (outFile ? 1 : 0);
             if (chosen > 1)
             {
-                ThrowTerminatingError(ErrorHelper.ConflictingOutput("-AsText, -AsByteArray and -OutFile"));
+                ThrowTerminatingError(ErrorHelper.ConflictingOutput("-AsText, -AsByteStream, -Lines and -OutFile"));
             }
 
             if (outFile)
             {
-                _outFilePath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutFile);
+                _outFilePath = FileSystemPaths.Unresolved(this, OutFile, nameof(OutFile));
             }
         }
 
@@ -94,15 +99,22 @@ namespace PSSharedMemory.Commands
 
         private void Emit(SharedMemorySegment segment)
         {
-            if (_outFilePath is null && !AsByteArray)
+            if (_outFilePath is null && !AsByteStream)
             {
                 SharedMemoryContentType stored = segment.ContentType;
-                if (AsText || stored == SharedMemoryContentType.Text || stored == SharedMemoryContentType.CliXml)
+                bool asText = AsText || Lines;
+                if (asText || stored == SharedMemoryContentType.Text || stored == SharedMemoryContentType.CliXml)
                 {
                     // Decodes straight from the mapping: no intermediate byte[].
                     string text = segment.ReadText(LockTimeout, StopToken, out SharedMemoryContentType type, out long version);
                     SeenVersions.Record(segment, version);
-                    if (AsText || type == SharedMemoryContentType.Text)
+                    if (Lines)
+                    {
+                        WriteObject(Payload.SplitLines(text), enumerateCollection: true);
+                        return;
+                    }
+
+                    if (asText || type == SharedMemoryContentType.Text)
                     {
                         WriteObject(text);
                         return;
@@ -126,7 +138,7 @@ namespace PSSharedMemory.Commands
                 return;
             }
 
-            if (AsByteArray)
+            if (AsByteStream)
             {
                 WriteObject(content.Data, enumerateCollection: false);
                 return;

@@ -8,7 +8,7 @@ namespace PSSharedMemory.Commands
     /// Remove-SharedMemory: deletes segments; sessions that still have one open see it as removed. Its data
     /// is lost, like a deleted file's, so ConfirmImpact is Medium: -Confirm or $ConfirmPreference = 'Medium' asks.
     /// </summary>
-    [Cmdlet(VerbsCommon.Remove, "SharedMemory", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [Cmdlet(VerbsCommon.Remove, "SharedMemory", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Remove)]
     public sealed class RemoveSharedMemoryCommand : SegmentInputCommandBase
     {
         /// <summary>Names or wildcard patterns of the segments to remove.</summary>
@@ -16,9 +16,9 @@ namespace PSSharedMemory.Commands
             Mandatory = true,
             Position = 0,
             ValueFromPipeline = true,
-            ValueFromPipelineByPropertyName = true,
             ParameterSetName = NameSet)]
         [ArgumentCompleter(typeof(SegmentNameCompleter))]
+        [SegmentNameArgument]
         [SupportsWildcards]
         [AllowEmptyString]
         public string[] Name { get; set; } = Array.Empty<string>();

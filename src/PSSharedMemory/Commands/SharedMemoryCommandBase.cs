@@ -6,8 +6,8 @@ using PSSharedMemory.Engine;
 namespace PSSharedMemory.Commands
 {
     /// <summary>
-    /// What every cmdlet shares: -Scope, a cancellation token that Ctrl+C (StopProcessing) cancels, and
-    /// error reporting through <see cref="ErrorHelper"/>.
+    /// What every cmdlet shares: a cancellation token that Ctrl+C (StopProcessing) cancels, and error
+    /// reporting through <see cref="ErrorHelper"/>.
     /// </summary>
     public abstract class SharedMemoryCommandBase : PSCmdlet, IDisposable
     {
@@ -15,10 +15,6 @@ namespace PSSharedMemory.Commands
         internal const long DefaultSize = 64 * 1024;
 
         private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
-
-        /// <summary>User: only this user's segments. Global: the machine-wide namespace.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
-        public SharedMemoryScope Scope { get; set; } = SharedMemoryScope.User;
 
         /// <summary>Cancelled when the pipeline stops (Ctrl+C).</summary>
         protected CancellationToken StopToken => _stopping.Token;
@@ -49,16 +45,24 @@ namespace PSSharedMemory.Commands
             || exception is ObjectDisposedException;
     }
 
-    /// <summary>Cmdlets that take segments by name (in a set of their own) or as segment objects (-InputObject) from the pipeline.</summary>
-    public abstract class SegmentInputCommandBase : SharedMemoryCommandBase
+    /// <summary>Cmdlets that act in one scope: -Scope. A piped segment object brings its own scope instead.</summary>
+    public abstract class ScopedCommandBase : SharedMemoryCommandBase
     {
-        /// <summary>Parameter set: the segment by name (or by the Name property of a piped object).</summary>
+        /// <summary>User: only this user's segments. Global: the machine-wide namespace.</summary>
+        [Parameter]
+        public SharedMemoryScope Scope { get; set; } = SharedMemoryScope.User;
+    }
+
+    /// <summary>Cmdlets that take segments by name (in a set of their own) or as segment objects (-InputObject) from the pipeline.</summary>
+    public abstract class SegmentInputCommandBase : ScopedCommandBase
+    {
+        /// <summary>Parameter set: the segment by name (typed, or piped as a string).</summary>
         protected const string NameSet = "Name";
 
         /// <summary>Parameter set: a segment object from Get- or New-SharedMemory.</summary>
         protected const string InputObjectSet = "InputObject";
 
-        /// <summary>A segment object from Get- or New-SharedMemory.</summary>
+        /// <summary>A segment object from Get-, New- or Write-SharedMemory, or its deserialized copy.</summary>
         [Parameter(
             Mandatory = true,
             ValueFromPipeline = true,
@@ -74,9 +78,9 @@ namespace PSSharedMemory.Commands
             Mandatory = true,
             Position = 0,
             ValueFromPipeline = true,
-            ValueFromPipelineByPropertyName = true,
             ParameterSetName = NameSet)]
         [ArgumentCompleter(typeof(SegmentNameCompleter))]
+        [SegmentNameArgument]
         [AllowEmptyString]
         public string Name { get; set; } = string.Empty;
 

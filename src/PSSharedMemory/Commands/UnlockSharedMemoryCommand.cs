@@ -5,7 +5,7 @@ using PSSharedMemory.Engine;
 namespace PSSharedMemory.Commands
 {
     /// <summary>Unlock-SharedMemory: releases one level of a lock that Lock-SharedMemory took in this runspace.</summary>
-    [Cmdlet(VerbsCommon.Unlock, "SharedMemory", DefaultParameterSetName = InputObjectSet)]
+    [Cmdlet(VerbsCommon.Unlock, "SharedMemory", DefaultParameterSetName = InputObjectSet, HelpUri = HelpLinks.Unlock)]
     [OutputType(typeof(SharedMemoryInfo))]
     public sealed class UnlockSharedMemoryCommand : SegmentCommandBase
     {

@@ -7,18 +7,20 @@ using PSSharedMemory.Engine;
 namespace PSSharedMemory.Commands
 {
     /// <summary>
-    /// Write-SharedMemory: replaces a segment's payload, creating the segment when none exists. Pipeline
-    /// input is gathered and written once, at the end.
+    /// Write-SharedMemory: replaces a segment's payload, creating the segment when none exists. Values piped
+    /// with -Name are gathered and written once, at the end; segment objects piped with -Value, -InFile or
+    /// -LiteralPath are each written. A piped value never names the segment.
     /// </summary>
-    [Cmdlet(VerbsCommunications.Write, "SharedMemory", DefaultParameterSetName = ValueSet)]
+    [Cmdlet(VerbsCommunications.Write, "SharedMemory", DefaultParameterSetName = ValueSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Write)]
     [OutputType(typeof(SharedMemoryInfo))]
-    public sealed class WriteSharedMemoryCommand : SharedMemoryCommandBase
+    public sealed class WriteSharedMemoryCommand : ScopedCommandBase
     {
         private const string ValueSet = "Value";
-        private const string PathSet = "Path";
+        private const string InFileSet = "InFile";
         private const string LiteralPathSet = "LiteralPath";
 
         private bool _gather;
+        private bool _nameGiven;
         private string _gatherName = string.Empty;
         private SharedMemoryScope _gatherScope;
         private object? _first;
@@ -26,14 +28,15 @@ namespace PSSharedMemory.Commands
         private int _count;
         private byte[]? _fileBytes;
 
-        /// <summary>The segment's name; a piped segment object binds through its Name property.</summary>
-        [Parameter(
-            Mandatory = true,
-            Position = 0,
-            ValueFromPipelineByPropertyName = true)]
+        /// <summary>The segment's name; or pipe segment objects instead.</summary>
+        [Parameter(Position = 0)]
         [ArgumentCompleter(typeof(SegmentNameCompleter))]
         [AllowEmptyString]
         public string Name { get; set; } = string.Empty;
+
+        /// <summary>A segment object (from Get-, New- or Write-SharedMemory, or its deserialized copy) to write to.</summary>
+        [Parameter(ValueFromPipeline = true)]
+        public SharedMemoryInfo? InputObject { get; set; }
 
         /// <summary>What to store: a string (Text), a byte[] (Bytes) or any object (CliXml).</summary>
         [Parameter(
@@ -49,10 +52,11 @@ namespace PSSharedMemory.Commands
         /// <summary>A file whose bytes to store; wildcards must match exactly one file.</summary>
         [Parameter(
             Mandatory = true,
-            ParameterSetName = PathSet)]
+            ParameterSetName = InFileSet)]
+        [Alias("Path")]
         [ValidateNotNullOrEmpty]
         [SupportsWildcards]
-        public string Path { get; set; } = string.Empty;
+        public string InFile { get; set; } = string.Empty;
 
         /// <summary>A file whose bytes to store, taken literally.</summary>
         [Parameter(
@@ -79,10 +83,16 @@ namespace PSSharedMemory.Commands
         /// <inheritdoc />
         protected override void BeginProcessing()
         {
-            // Gather the pipeline into one payload when it carries the value to one segment named here.
-            _gather = ParameterSetName == ValueSet
-                && !MyInvocation.BoundParameters.ContainsKey(nameof(Value))
-                && MyInvocation.BoundParameters.ContainsKey(nameof(Name));
+            _nameGiven = MyInvocation.BoundParameters.ContainsKey(nameof(Name));
+
+            // Piped values go to one segment named here, gathered into one payload. Without a name they would
+            // have nowhere to go (and segment objects piped without -Value have nothing to write).
+            _gather = ParameterSetName == ValueSet && !MyInvocation.BoundParameters.ContainsKey(nameof(Value));
+            if (_gather && !_nameGiven)
+            {
+                ThrowTerminatingError(ErrorHelper.NameRequired());
+            }
+
             _gatherName = Name;
             _gatherScope = Scope;
 
@@ -122,13 +132,25 @@ namespace PSSharedMemory.Commands
                 return;
             }
 
+            if (InputObject is not null && _nameGiven)
+            {
+                ThrowTerminatingError(ErrorHelper.ConflictingSegment());
+            }
+
+            if (InputObject is null && !_nameGiven)
+            {
+                ThrowTerminatingError(ErrorHelper.NameRequired());
+            }
+
+            string name = InputObject?.Name ?? Name;
+            SharedMemoryScope scope = InputObject?.Scope ?? Scope;
             if (ParameterSetName == ValueSet)
             {
-                WriteValue(Name, Scope, Value);
+                WriteValue(name, scope, Value);
             }
             else if (_fileBytes is not null)
             {
-                WritePayload(Name, Scope, null, _fileBytes, SharedMemoryContentType.Bytes);
+                WritePayload(name, scope, null, _fileBytes, SharedMemoryContentType.Bytes);
             }
         }
 
@@ -163,6 +185,12 @@ namespace PSSharedMemory.Commands
         {
             try
             {
+                bool exists = SegmentCache.TryGetUsable(name, scope, out _) || SharedMemorySegment.Exists(name, scope);
+                if (!ShouldProcess($"{name} ({scope})", exists ? $"Write {contentType} payload to shared memory segment" : $"Create shared memory segment and write {contentType} payload"))
+                {
+                    return;
+                }
+
                 for (int attempt = 0; ; attempt++)
                 {
                     if (!SegmentCache.TryGetUsable(name, scope, out SharedMemorySegment? segment))
@@ -206,22 +234,13 @@ namespace PSSharedMemory.Commands
         {
             if (ParameterSetName == LiteralPathSet)
             {
-                return SessionState.Path.GetUnresolvedProviderPathFromPSPath(LiteralPath);
+                return FileSystemPaths.Unresolved(this, LiteralPath, nameof(LiteralPath));
             }
 
-            Collection<string> files;
-            try
-            {
-                files = SessionState.Path.GetResolvedProviderPathFromPSPath(Path, out _);
-            }
-            catch (ItemNotFoundException)
-            {
-                files = new Collection<string>();
-            }
-
+            Collection<string> files = FileSystemPaths.Resolved(this, InFile, nameof(InFile));
             if (files.Count != 1)
             {
-                ThrowTerminatingError(ErrorHelper.PathNotSingleFile(Path, files.Count));
+                ThrowTerminatingError(ErrorHelper.PathNotSingleFile(InFile, files.Count));
             }
 
             return files[0];
