@@ -43,30 +43,30 @@ namespace PSSharedMemory.Engine
         {
             _view.ThrowIfUnusable();
             _view.ThrowIfReadOnly("locked or written");
-            if (TryReenter())
+            try
             {
-                return;
+                // The uncontended path allocates nothing; waiting is in its own method.
+                if (TryTake())
+                {
+                    return;
+                }
+            }
+            catch (NativeException e)
+            {
+                throw _view.Translate(e);
             }
 
+            AcquireWaiting(timeout, cancellationToken);
+        }
+
+        private void AcquireWaiting(TimeSpan timeout, CancellationToken cancellationToken)
+        {
             Deadline deadline = Deadline.After(timeout);
             CancellationTokenRegistration registration = default;
-            bool waited = false;
             try
             {
                 while (true)
                 {
-                    if (waited)
-                    {
-                        // Time passed since the caller's check; the file may have been cut meanwhile.
-                        _view.CheckIntact();
-                    }
-
-                    waited = true;
-                    if (TryTake())
-                    {
-                        return;
-                    }
-
                     cancellationToken.ThrowIfCancellationRequested();
                     int remaining = deadline.RemainingMilliseconds;
                     if (remaining == 0)
@@ -85,6 +85,13 @@ namespace PSSharedMemory.Engine
                     bool taken = false;
                     word.Sleep(observed, Math.Min(remaining, WaitSliceMilliseconds), () => (taken = TryTake()) || cancellationToken.IsCancellationRequested);
                     if (taken)
+                    {
+                        return;
+                    }
+
+                    // Time passed since the caller's check; the file may have been cut meanwhile.
+                    _view.CheckIntact();
+                    if (TryTake())
                     {
                         return;
                     }
@@ -217,20 +224,6 @@ namespace PSSharedMemory.Engine
                 {
                     word.WakeAllQuietly();
                 }
-            }
-        }
-
-        private bool TryReenter()
-        {
-            lock (_view.Gate)
-            {
-                if (_depth > 0)
-                {
-                    _depth++;
-                    return true;
-                }
-
-                return false;
             }
         }
 

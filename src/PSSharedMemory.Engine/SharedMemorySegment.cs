@@ -19,7 +19,7 @@ namespace PSSharedMemory.Engine
     /// handle, not to a thread, and is re-entrant for it. An instance may be used from several threads,
     /// but they share its lock ownership.
     /// </remarks>
-    public sealed unsafe class SharedMemorySegment : IDisposable
+    public sealed unsafe partial class SharedMemorySegment : IDisposable
     {
         /// <summary>Largest size accepted: 1 TiB.</summary>
         public const long MaxSize = 1L << 40;
@@ -216,158 +216,6 @@ namespace PSSharedMemory.Engine
             }
         }
 
-        /// <summary>Writes a payload, replacing the previous one. Returns the new <see cref="Version"/>.</summary>
-        public long Write(byte[] payload, SharedMemoryContentType contentType)
-            => Write(payload, 0, payload?.Length ?? 0, contentType, DefaultLockTimeout, CancellationToken.None);
-
-        /// <summary>Writes <paramref name="count"/> bytes of <paramref name="payload"/> from <paramref name="offset"/>.</summary>
-        public long Write(byte[] payload, int offset, int count, SharedMemoryContentType contentType, TimeSpan lockTimeout, CancellationToken cancellationToken)
-            => Write(payload, offset, count, contentType, new SharedMemoryWriteOptions { LockTimeout = lockTimeout, CancellationToken = cancellationToken });
-
-        /// <summary>
-        /// Writes <paramref name="count"/> bytes of <paramref name="payload"/> from <paramref name="offset"/> as
-        /// <paramref name="options"/> say: conditional on a version, or appended. Returns the new version.
-        /// </summary>
-        public long Write(byte[] payload, int offset, int count, SharedMemoryContentType contentType, SharedMemoryWriteOptions options)
-        {
-            if (options is null)
-            {
-                throw new ArgumentNullException(nameof(options));
-            }
-
-            if (payload is null)
-            {
-                throw new ArgumentNullException(nameof(payload));
-            }
-
-            if (offset < 0 || count < 0 || offset > payload.Length - count)
-            {
-                throw new ArgumentOutOfRangeException(nameof(count), "offset and count must lie within the payload array.");
-            }
-
-            CheckContentType(contentType);
-            CheckFits(count);
-            fixed (byte* source = payload)
-            {
-                var copier = new CopyFrom { Source = source + offset, Count = count };
-                using (_view.Enter())
-                {
-                    return _channel.Write(contentType, options.IfVersion, options.Append, options.LockTimeout, options.CancellationToken, ref copier);
-                }
-            }
-        }
-
-        /// <summary>Writes a string as UTF-8 text, encoding it straight into the segment.</summary>
-        public long WriteText(string text) => WriteText(text, DefaultLockTimeout, CancellationToken.None);
-
-        /// <summary>Writes a string as UTF-8 text, encoding it straight into the segment.</summary>
-        public long WriteText(string text, TimeSpan lockTimeout, CancellationToken cancellationToken)
-            => WriteText(text, SharedMemoryContentType.Text, lockTimeout, cancellationToken);
-
-        /// <summary>
-        /// Writes a string encoded as UTF-8 straight into the segment, labelled with <paramref name="contentType"/>
-        /// (Text, or CliXml for serialized objects).
-        /// </summary>
-        public long WriteText(string text, SharedMemoryContentType contentType, TimeSpan lockTimeout, CancellationToken cancellationToken)
-            => WriteText(text, contentType, new SharedMemoryWriteOptions { LockTimeout = lockTimeout, CancellationToken = cancellationToken });
-
-        /// <summary>Writes a string as UTF-8 straight into the segment, as <paramref name="options"/> say.</summary>
-        public long WriteText(string text, SharedMemoryContentType contentType, SharedMemoryWriteOptions options)
-        {
-            if (options is null)
-            {
-                throw new ArgumentNullException(nameof(options));
-            }
-
-            if (text is null)
-            {
-                throw new ArgumentNullException(nameof(text));
-            }
-
-            CheckContentType(contentType);
-
-            // Worst case is 3 bytes per UTF-16 unit; count exactly only when that might not fit.
-            if ((long)text.Length * 3 > Size)
-            {
-                CheckFits(SharedMemoryContent.Utf8.GetByteCount(text));
-            }
-
-            fixed (char* chars = text)
-            {
-                var encoder = new EncodeFrom { Chars = chars, Count = text.Length };
-                using (_view.Enter())
-                {
-                    return _channel.Write(contentType, options.IfVersion, options.Append, options.LockTimeout, options.CancellationToken, ref encoder);
-                }
-            }
-        }
-
-        /// <summary>Reads a consistent copy of the payload with its content type and version.</summary>
-        public SharedMemoryContent Read() => Read(DefaultLockTimeout, CancellationToken.None);
-
-        /// <summary>
-        /// Reads a consistent copy of the payload. The lock is needed (and waited for, up to
-        /// <paramref name="lockTimeout"/>) only when writers keep the reader from a clean copy.
-        /// </summary>
-        public SharedMemoryContent Read(TimeSpan lockTimeout, CancellationToken cancellationToken)
-        {
-            var copier = new CopyToNewArray();
-            long version;
-            using (_view.Enter())
-            {
-                version = _channel.Read(lockTimeout, cancellationToken, ref copier);
-            }
-
-            return new SharedMemoryContent(copier.Buffer!, copier.ContentType, version);
-        }
-
-        /// <summary>
-        /// Reads a consistent copy of the payload into <paramref name="buffer"/> from <paramref name="offset"/>,
-        /// allocating nothing. Returns the payload's length; when that is more than the room, nothing was
-        /// copied and the caller can retry with a larger buffer.
-        /// </summary>
-        public long Read(byte[] buffer, int offset, TimeSpan lockTimeout, CancellationToken cancellationToken, out SharedMemoryContentType contentType, out long version)
-        {
-            if (buffer is null)
-            {
-                throw new ArgumentNullException(nameof(buffer));
-            }
-
-            if (offset < 0 || offset > buffer.Length)
-            {
-                throw new ArgumentOutOfRangeException(nameof(offset), "offset must lie within the buffer.");
-            }
-
-            var copier = new CopyIntoArray { Buffer = buffer, Offset = offset };
-            using (_view.Enter())
-            {
-                version = _channel.Read(lockTimeout, cancellationToken, ref copier);
-            }
-
-            contentType = copier.ContentType;
-            return copier.Length;
-        }
-
-        /// <summary>Reads the payload decoded as UTF-8 text, decoding straight from the segment.</summary>
-        public string ReadText(out SharedMemoryContentType contentType, out long version)
-            => ReadText(DefaultLockTimeout, CancellationToken.None, out contentType, out version);
-
-        /// <summary>
-        /// Reads the payload decoded as UTF-8 text, decoding straight from the segment. The lock is needed
-        /// (and waited for, up to <paramref name="lockTimeout"/>) only when writers keep the reader from a clean copy.
-        /// </summary>
-        public string ReadText(TimeSpan lockTimeout, CancellationToken cancellationToken, out SharedMemoryContentType contentType, out long version)
-        {
-            var decoder = new DecodeTo();
-            using (_view.Enter())
-            {
-                version = _channel.Read(lockTimeout, cancellationToken, ref decoder);
-            }
-
-            contentType = decoder.ContentType;
-            return decoder.Text;
-        }
-
         /// <summary>
         /// Takes the segment's cross-process lock. It excludes every other handle, in this process or another,
         /// is re-entrant for this handle, and is released by the OS if the process dies.
@@ -465,22 +313,6 @@ namespace PSSharedMemory.Engine
             using (_view.Enter())
             {
                 return field(_view.Header);
-            }
-        }
-
-        private void CheckFits(long length)
-        {
-            if (length > Size)
-            {
-                throw SegmentErrors.PayloadTooLarge(Name, length, Size);
-            }
-        }
-
-        private static void CheckContentType(SharedMemoryContentType contentType)
-        {
-            if ((uint)contentType > SegmentLayout.MaxContentType)
-            {
-                throw new ArgumentOutOfRangeException(nameof(contentType), contentType, "Unknown content type.");
             }
         }
 

@@ -185,7 +185,9 @@ namespace PSSharedMemory.Commands
         {
             try
             {
-                bool exists = SegmentCache.TryGetUsable(name, scope, out _) || SharedMemorySegment.Exists(name, scope);
+                // The handle found here is the one written through, so the cache is checked once per write.
+                bool cached = SegmentCache.TryGetUsable(name, scope, out SharedMemorySegment? segment);
+                bool exists = cached || SharedMemorySegment.Exists(name, scope);
                 if (!ShouldProcess($"{name} ({scope})", exists ? $"Write {contentType} payload to shared memory segment" : $"Create shared memory segment and write {contentType} payload"))
                 {
                     return;
@@ -193,7 +195,7 @@ namespace PSSharedMemory.Commands
 
                 for (int attempt = 0; ; attempt++)
                 {
-                    if (!SegmentCache.TryGetUsable(name, scope, out SharedMemorySegment? segment))
+                    if (segment is null)
                     {
                         long length = text is null ? bytes!.LongLength : Payload.Utf8.GetByteCount(text);
                         segment = SegmentCache.OpenOrCreate(name, scope, Payload.AutoSize(length), out bool created);
@@ -221,6 +223,7 @@ namespace PSSharedMemory.Commands
                     {
                         // Removed since we opened it: write to the current segment, or a new one, once.
                         SegmentCache.Evict(segment!);
+                        segment = null;
                     }
                 }
             }
