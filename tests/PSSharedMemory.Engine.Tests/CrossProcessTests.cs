@@ -193,11 +193,9 @@ namespace PSSharedMemory.Engine.Tests
             Assert.Equal(new[] { "Text 1 second" }, ChildProcess.Run("read", name));
         }
 
-        [Fact]
+        [Fact(Skip = "Needs root and setpriv on Linux to run a process as another user.", SkipType = typeof(Platform), SkipUnless = nameof(Platform.CanRunAsAnotherUser))]
         public void AUserWhoMayOpenButNotUnlinkAGlobalSegmentLeavesItWorking()
         {
-            Assert.SkipUnless(CanRunAsNobody(), "Needs root and setpriv on Linux to run a process as another user.");
-
             using var name = new TestName();
             try
             {
@@ -218,9 +216,6 @@ namespace PSSharedMemory.Engine.Tests
                 SharedMemorySegment.Remove(name, SharedMemoryScope.Global);
             }
         }
-
-        private static bool CanRunAsNobody() =>
-            OperatingSystem.IsLinux() && Environment.UserName == "root" && System.IO.File.Exists("/usr/bin/setpriv");
 
         private static string RunAsNobody(params string[] arguments)
         {
@@ -245,11 +240,9 @@ namespace PSSharedMemory.Engine.Tests
             return stdout + stderr.GetAwaiter().GetResult();
         }
 
-        [Fact]
+        [Fact(Skip = "Needs root and setpriv on Linux to run a process as another user.", SkipType = typeof(Platform), SkipUnless = nameof(Platform.CanRunAsAnotherUser))]
         public void SegmentsOfAnotherUserAreADifferentNamespace()
         {
-            Assert.SkipUnless(CanRunAsNobody(), "Needs root and setpriv on Linux to run a process as another user.");
-
             using var name = new TestName();
             using SharedMemorySegment mine = SharedMemorySegment.Create(name, 64);
             mine.WriteText("root's");
