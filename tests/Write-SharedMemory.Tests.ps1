@@ -77,6 +77,10 @@ Describe 'Write-SharedMemory' {
     }
 
     It 'writes a file with -Path (wildcards) and -LiteralPath' {
+        if ($IsWindows -and (Test-Path -LiteralPath 'HKLM:\Software\Wine')) {
+            # .NET turns 'pla?n.*' into the DOS wildcards '<' and '"' for NtQueryDirectoryFile, which Wine 8 does not match.
+            Set-ItResult -Skipped -Because "Wine 8's NtQueryDirectoryFile does not match the DOS wildcards .NET uses for a pattern ending in '.*'"
+        }
         $name = New-TestSegmentName 'write'
         $file = Join-Path $TestDrive 'data[1].bin'
         [IO.File]::WriteAllBytes($file, [byte[]](9, 8, 7))
