@@ -522,7 +522,9 @@ namespace PSSharedMemory.Engine.Tests
         public void ALongNameOfCapitalsIsAnOrdinarySegment()
         {
             // 128 characters, almost all capitals: spelled with '^' it would pass the 255-character file name limit.
-            string name = new string('Q', 100) + Guid.NewGuid().ToString("N").Substring(0, 12).ToUpperInvariant() + "-lc-" + new string('W', 12);
+            // 127 capitals: 255 characters with '^', 260 with the extension.
+            string unique = new string(Guid.NewGuid().ToString("N").Substring(0, 12).Select(c => (char)('A' + Convert.ToInt32(c.ToString(), 16))).ToArray());
+            string name = new string('Q', 100) + unique + "-" + new string('W', 15);
             Assert.Equal(SegmentName.MaxLength, name.Length);
             string lower = name.ToLowerInvariant();
             try
@@ -547,7 +549,7 @@ namespace PSSharedMemory.Engine.Tests
                     Assert.Equal("lower case", opened.Read().GetText());
                 }
 
-                Assert.Equal(new[] { lower, name }.OrderBy(n => n, StringComparer.Ordinal), SharedMemorySegment.List("*-lc-*").Select(s => s.Name).Where(n => n == name || n == lower).OrderBy(n => n, StringComparer.Ordinal));
+                Assert.Equal(new[] { lower, name }.OrderBy(n => n, StringComparer.Ordinal), SharedMemorySegment.List("*").Select(s => s.Name).Where(n => n == name || n == lower).OrderBy(n => n, StringComparer.Ordinal));
                 Assert.True(SharedMemorySegment.Remove(name));
                 Assert.False(SharedMemorySegment.Exists(name));
                 Assert.True(SharedMemorySegment.Exists(lower));
