@@ -219,7 +219,26 @@ namespace PSSharedMemory.Engine.Tests
 
         private static string RunAsNobody(params string[] arguments)
         {
-            string helper = System.IO.Path.Combine(AppContext.BaseDirectory, "PSSharedMemory.TestHelper.dll");
+            // The checkout may sit in a directory only root can enter (0700): the helper runs from a copy nobody can read.
+            string copy = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "pssm-helper-" + Guid.NewGuid().ToString("N").Substring(0, 12));
+            System.IO.Directory.CreateDirectory(copy);
+            foreach (string file in new[] { "PSSharedMemory.TestHelper.dll", "PSSharedMemory.TestHelper.deps.json", "PSSharedMemory.TestHelper.runtimeconfig.json", "PSSharedMemory.Engine.dll" })
+            {
+                System.IO.File.Copy(System.IO.Path.Combine(AppContext.BaseDirectory, file), System.IO.Path.Combine(copy, file));
+            }
+
+            try
+            {
+                return RunAsNobodyFrom(System.IO.Path.Combine(copy, "PSSharedMemory.TestHelper.dll"), arguments);
+            }
+            finally
+            {
+                System.IO.Directory.Delete(copy, recursive: true);
+            }
+        }
+
+        private static string RunAsNobodyFrom(string helper, string[] arguments)
+        {
             var info = new ProcessStartInfo("/usr/bin/setpriv")
             {
                 RedirectStandardOutput = true,
