@@ -77,7 +77,7 @@ function Invoke-Watched {
     #>
     param(
         [string] $Wine, [string[]] $ArgumentList, [string] $WorkingDirectory,
-        [int] $IdleSeconds = 900, [string] $FinishedPattern = $null, [int] $FinishedIdleSeconds = 120,
+        [int] $IdleSeconds = 900, [string] $FinishedPattern = $null, [string] $FailedPattern = $null, [int] $FinishedIdleSeconds = 120,
         [int] $TotalSeconds = 2400
     )
     $info = [Diagnostics.ProcessStartInfo]::new($Wine)
@@ -100,6 +100,7 @@ function Invoke-Watched {
     $idle = [Diagnostics.Stopwatch]::StartNew()
     $limit = $IdleSeconds
     $stopped = $null
+    $sawFailure = $false
     while ($open[0] -or $open[1]) {
         $got = $false
         for ($s = 0; $s -lt 2; $s++) {
@@ -112,7 +113,8 @@ function Invoke-Watched {
             if ($line -notmatch 'FS volume label and serial are not available') { Write-Host $line }
             $all.Add($line)
             $idle.Restart()
-            $limit = if ($FinishedPattern -and $line -match $FinishedPattern) { $FinishedIdleSeconds } else { $IdleSeconds }
+            if ($FailedPattern -and $line -match $FailedPattern) { $sawFailure = $true }
+            $limit = if ($sawFailure -or ($FinishedPattern -and $line -match $FinishedPattern)) { $FinishedIdleSeconds } else { $IdleSeconds }
         }
         if ($got) { continue }
         # Processes the program started (wineserver) may hold the pipes open after it exits.
@@ -191,7 +193,7 @@ try {
     # through reflection stops the thread pool). The watchdog stops such a run; the tests it never reached count
     # as failed, never as passed.
     $run = Invoke-Watched -Wine $wine -WorkingDirectory $engineTests -ArgumentList @($exe, '-noColor', '-reporter', 'verbose', '-result-trx', (ConvertTo-WinePath $trx)) `
-        -FinishedPattern '\[FINISHED\]' -FinishedIdleSeconds 90 -IdleSeconds 900
+        -FinishedPattern '\[FINISHED\]' -FailedPattern '\[FAIL\]$' -FinishedIdleSeconds 60 -IdleSeconds 300
     $finished = @($run.Lines -match '\[FINISHED\]').Count
     $failedNames = @($run.Lines -match '\[FAIL\]$' | ForEach-Object { ($_ -replace '\s*\[FAIL\]$', '').Trim() })
     $skipped = [Collections.Generic.List[object]]::new()
