@@ -11,6 +11,12 @@
 .PARAMETER Task
     Build    compile and stage the module, with its help (runs Docs)
     Test     Build, then the xunit engine tests and the Pester module tests; ends with "Tests: N passed, N failed"
+    TestWindows
+             Linux only: Build, then run the engine tests and the Pester suite against the module's Windows
+             backend under Wine (installs Debian's wine64 with apt when missing and running as root). The
+             engine tests, their helper and a small PowerShell host (tools/WinPwsh) are published
+             self-contained for win-x64 to output/windows/. Lists skipped tests with their reasons and ends
+             with "Tests: N passed, N failed"
     Docs     turn docs/en-US into MAML help in the staged module
     Package  Build, then publish a .nupkg to output/ through a local PSResourceGet repository, install it from there and import it
     Shell    Build, then open an interactive pwsh with the built module imported
@@ -30,10 +36,13 @@
 
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 -Task TestWindows
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Docs', 'Package', 'Shell', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'TestWindows', 'Docs', 'Package', 'Shell', 'Demo', 'Bench', 'Clean')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -157,6 +166,14 @@ function Invoke-Test {
     if ($failed -gt 0) { exit 1 }
 }
 
+function Invoke-TestWindows {
+    if (-not $IsLinux) { throw 'TestWindows runs the Windows backend under Wine, on Linux. On Windows, run -Task Test.' }
+    Invoke-Build
+    $pester = Get-PesterModulePath
+    & (Join-Path $Root 'tools/Invoke-WindowsTests.ps1') -Root $Root -Configuration $Configuration -Staged $Staged -PesterPath $pester
+    if ($LASTEXITCODE -ne 0) { exit 1 }
+}
+
 function Invoke-Package {
     Invoke-Build
     Write-Step 'Packaging the module with PSResourceGet'
@@ -233,6 +250,7 @@ foreach ($name in $Task) {
     switch ($name) {
         'Build' { Invoke-Build }
         'Test' { Invoke-Test }
+        'TestWindows' { Invoke-TestWindows }
         'Docs' { Invoke-Docs }
         'Package' { Invoke-Package }
         'Shell' { Invoke-Shell }

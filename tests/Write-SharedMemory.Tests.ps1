@@ -77,6 +77,10 @@ Describe 'Write-SharedMemory' {
     }
 
     It 'writes a file with -Path (wildcards) and -LiteralPath' {
+        if ($IsWindows -and (Test-Path -LiteralPath 'HKLM:\Software\Wine')) {
+            # .NET turns 'pla?n.*' into the DOS wildcards '<' and '"' for NtQueryDirectoryFile, which Wine 8 does not match.
+            Set-ItResult -Skipped -Because "Wine 8's NtQueryDirectoryFile does not match the DOS wildcards .NET uses for a pattern ending in '.*'"
+        }
         $name = New-TestSegmentName 'write'
         $file = Join-Path $TestDrive 'data[1].bin'
         [IO.File]::WriteAllBytes($file, [byte[]](9, 8, 7))
@@ -196,7 +200,8 @@ Describe 'Write-SharedMemory' {
         { Write-SharedMemory $name 'd' -Timeout $Value } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,PSSharedMemory.Commands.WriteSharedMemoryCommand'
     }
 
-    It 'reuses one mapping for repeated writes by name' -Skip:(-not $IsLinux) {
+    It 'reuses one mapping for repeated writes by name' {
+        if (-not $IsLinux) { Set-ItResult -Skipped -Because 'it counts mappings in /proc/<pid>/maps, which only Linux has' }
         $name = New-TestSegmentName 'write'
         1..50 | ForEach-Object { Write-SharedMemory $name "value $_" }
         $null = Read-SharedMemory $name

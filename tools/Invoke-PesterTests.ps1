@@ -8,7 +8,10 @@ param(
     [Parameter(Mandatory)] [string] $TestsPath,
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $ResultPath,
-    [Parameter(Mandatory)] [string] $SummaryPath
+    [Parameter(Mandatory)] [string] $SummaryPath,
+    # No NUnit XML: Pester's report asks WMI for the OS (Get-CimInstance Win32_OperatingSystem), which never
+    # answers under Wine 8, so the Windows lane (build.ps1 -Task TestWindows) goes without it.
+    [switch] $NoResultFile
 )
 
 $ErrorActionPreference = 'Stop'
@@ -21,7 +24,7 @@ $config = New-PesterConfiguration
 $config.Run.Path = $TestsPath
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
-$config.TestResult.Enabled = $true
+$config.TestResult.Enabled = -not $NoResultFile
 $config.TestResult.OutputFormat = 'NUnitXml'
 $config.TestResult.OutputPath = $ResultPath
 
@@ -31,6 +34,11 @@ try {
     $passed = [int]$result.PassedCount
     $failed = [int]$result.FailedCount + [int]$result.FailedBlocksCount + [int]$result.FailedContainersCount
     $skipped = [int]$result.SkippedCount
+    # Reasons come from Set-ItResult -Skipped -Because; a plain -Skip condition gives none.
+    $skippedTests = @($result.Skipped | ForEach-Object {
+            $reason = @($_.ErrorRecord | ForEach-Object { $_.Exception.Message }) -join ' '
+            [pscustomobject]@{ Test = $_.ExpandedPath; Reason = if ($reason) { $reason } else { 'its -Skip condition in the test file' } }
+        })
 }
 catch {
     # Pester itself failed (no tests found, a broken file): that is a failure, never a silent pass.
@@ -38,7 +46,8 @@ catch {
     $passed = 0
     $failed = 1
     $skipped = 0
+    $skippedTests = @()
 }
-[pscustomobject]@{ Passed = $passed; Failed = $failed; Skipped = $skipped } |
-    ConvertTo-Json | Set-Content -LiteralPath $SummaryPath -Encoding utf8
+[pscustomobject]@{ Passed = $passed; Failed = $failed; Skipped = $skipped; SkippedTests = $skippedTests } |
+    ConvertTo-Json -Depth 4 | Set-Content -LiteralPath $SummaryPath -Encoding utf8
 exit ([int]($failed -gt 0))

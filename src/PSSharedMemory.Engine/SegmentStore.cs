@@ -50,52 +50,193 @@ namespace PSSharedMemory.Engine
         /// </summary>
         protected virtual bool FoldsCase => false;
 
+        /// <summary>
+        /// True where some file names open a device instead of a file (Windows: CON, NUL, COM1, ... and the same
+        /// followed by an extension). File names that would do so get the <see cref="DeviceEscape"/> prefix.
+        /// </summary>
+        protected virtual bool ReservesDeviceNames => false;
+
+        /// <summary>Prefix of a file name whose part before the first '.' would otherwise be a DOS device name.</summary>
+        internal const string DeviceEscape = "^-";
+
+        /// <summary>
+        /// Marks a file name that spells capitals with a mask instead of '^' before each one: the lower-case name,
+        /// this marker, then the capital positions as a 128-bit number in 32 hex digits (bit i: character i).
+        /// </summary>
+        internal const string MaskMarker = "^~";
+
+        private const int MaskDigits = SegmentName.MaxLength / 4;
+
+        /// <summary>
+        /// The longest file name (without the extension and the device prefix) the '^' spelling may produce; a
+        /// longer one uses the mask, so every file name stays at most 164 characters and the temporary
+        /// ".name.guid.creating" names stay within the 255 characters a file name may have.
+        /// </summary>
+        internal const int MaxSpelledLength = SegmentName.MaxLength + 2 + MaskDigits;
+
+        private static readonly string[] s_deviceNames =
+        {
+            "con", "prn", "aux", "nul",
+            "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9",
+            "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+        };
+
         public string PathOf(string name) => System.IO.Path.Combine(Directory, FileNameOf(name) + FileExtension);
 
+        /// <summary>
+        /// The file name (without <see cref="FileExtension"/>) of a valid segment name. On Linux the name itself.
+        /// Elsewhere the mapping is one-to-one and reversible (<see cref="NameOf"/>):
+        /// capitals become '^' and the lower-case letter ("Chat" is "^chat"), or, when that would be longer than
+        /// <see cref="MaxSpelledLength"/>, the lower-case name followed by <see cref="MaskMarker"/> and the capital
+        /// positions in hex; on Windows a result that starts with a device name ("con", "nul.log") gets the
+        /// <see cref="DeviceEscape"/> prefix. '^' followed by anything but a lower-case letter is never produced
+        /// by the capital spelling, which keeps the three forms apart.
+        /// </summary>
         internal string FileNameOf(string name)
         {
-            if (!FoldsCase)
+            if (!FoldsCase && !ReservesDeviceNames)
             {
                 return name;
             }
 
-            var builder = new System.Text.StringBuilder(name.Length + 8);
-            foreach (char c in name)
+            string fileName = FoldsCase ? SpellCapitals(name) : name;
+            if (ReservesDeviceNames && IsDeviceName(fileName))
             {
-                if (c >= 'A' && c <= 'Z')
-                {
-                    builder.Append('^').Append((char)(c + ('a' - 'A')));
-                }
-                else
-                {
-                    builder.Append(c);
-                }
+                fileName = DeviceEscape + fileName;
             }
 
-            return builder.ToString();
+            return fileName;
         }
 
+        /// <summary>
+        /// The segment name a file name (without <see cref="FileExtension"/>) stands for, or null when the file is
+        /// not one that <see cref="FileNameOf"/> writes.
+        /// </summary>
         internal string? NameOf(string fileName)
         {
-            if (!FoldsCase)
+            if (!FoldsCase && !ReservesDeviceNames)
             {
                 return fileName;
             }
 
-            var builder = new System.Text.StringBuilder(fileName.Length);
-            for (int i = 0; i < fileName.Length; i++)
+            string spelled = fileName;
+            if (ReservesDeviceNames && spelled.StartsWith(DeviceEscape, StringComparison.Ordinal))
             {
-                char c = fileName[i];
-                if (c == '^')
+                spelled = spelled.Substring(DeviceEscape.Length);
+            }
+
+            string? name = FoldsCase ? ReadCapitals(spelled) : spelled;
+
+            // Only the canonical spelling counts: this rejects "^chat" where '^' was not needed, a mask where
+            // the '^' spelling fits, a device prefix on an ordinary name, and invalid names.
+            return name is not null && SegmentName.IsValid(name) && FileNameOf(name) == fileName ? name : null;
+        }
+
+        private static string SpellCapitals(string name)
+        {
+            int capitals = 0;
+            foreach (char c in name)
+            {
+                if (IsCapital(c))
                 {
-                    if (i + 1 >= fileName.Length || fileName[i + 1] < 'a' || fileName[i + 1] > 'z')
+                    capitals++;
+                }
+            }
+
+            if (name.Length + capitals <= MaxSpelledLength)
+            {
+                var builder = new System.Text.StringBuilder(name.Length + capitals);
+                foreach (char c in name)
+                {
+                    if (IsCapital(c))
+                    {
+                        builder.Append('^').Append((char)(c + ('a' - 'A')));
+                    }
+                    else
+                    {
+                        builder.Append(c);
+                    }
+                }
+
+                return builder.ToString();
+            }
+
+            // Too long spelled out: the lower-case name, then the capitals' positions as a 128-bit mask
+            // (names are at most 128 characters), most significant hex digit first.
+            var mask = new char[MaskDigits];
+            for (int digit = 0; digit < MaskDigits; digit++)
+            {
+                int value = 0;
+                for (int bit = 0; bit < 4; bit++)
+                {
+                    int position = (MaskDigits - 1 - digit) * 4 + bit;
+                    if (position < name.Length && IsCapital(name[position]))
+                    {
+                        value |= 1 << bit;
+                    }
+                }
+
+                mask[digit] = "0123456789abcdef"[value];
+            }
+
+            return name.ToLowerInvariant() + MaskMarker + new string(mask);
+        }
+
+        private static string? ReadCapitals(string spelled)
+        {
+            int marker = spelled.IndexOf(MaskMarker, StringComparison.Ordinal);
+            if (marker >= 0)
+            {
+                string lower = spelled.Substring(0, marker);
+                string mask = spelled.Substring(marker + MaskMarker.Length);
+                if (mask.Length != MaskDigits || lower.IndexOf('^') >= 0)
+                {
+                    return null;
+                }
+
+                char[] name = lower.ToCharArray();
+                for (int digit = 0; digit < MaskDigits; digit++)
+                {
+                    int value = "0123456789abcdef".IndexOf(mask[digit]);
+                    if (value < 0)
                     {
                         return null;
                     }
 
-                    builder.Append((char)(fileName[++i] - ('a' - 'A')));
+                    for (int bit = 0; bit < 4; bit++)
+                    {
+                        if ((value & (1 << bit)) == 0)
+                        {
+                            continue;
+                        }
+
+                        int position = (MaskDigits - 1 - digit) * 4 + bit;
+                        if (position >= name.Length || name[position] < 'a' || name[position] > 'z')
+                        {
+                            return null;
+                        }
+
+                        name[position] = (char)(name[position] - ('a' - 'A'));
+                    }
                 }
-                else if (c >= 'A' && c <= 'Z')
+
+                return new string(name);
+            }
+
+            var builder = new System.Text.StringBuilder(spelled.Length);
+            for (int i = 0; i < spelled.Length; i++)
+            {
+                char c = spelled[i];
+                if (c == '^')
+                {
+                    if (i + 1 >= spelled.Length || spelled[i + 1] < 'a' || spelled[i + 1] > 'z')
+                    {
+                        return null;
+                    }
+
+                    builder.Append((char)(spelled[++i] - ('a' - 'A')));
+                }
+                else if (IsCapital(c))
                 {
                     // Written by something else: segment files spell capitals with '^'.
                     return null;
@@ -108,6 +249,24 @@ namespace PSSharedMemory.Engine
 
             return builder.ToString();
         }
+
+        /// <summary>True when Windows would open a device for this file name: its part before the first '.' is a device name.</summary>
+        private static bool IsDeviceName(string fileName)
+        {
+            int dot = fileName.IndexOf('.');
+            string stem = dot < 0 ? fileName : fileName.Substring(0, dot);
+            foreach (string device in s_deviceNames)
+            {
+                if (string.Equals(stem, device, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static bool IsCapital(char c) => c >= 'A' && c <= 'Z';
 
         /// <summary>
         /// Creates a segment file of <paramref name="fileLength"/> bytes, lets <paramref name="initialize"/> write the

@@ -39,11 +39,13 @@ namespace PSSharedMemory.Engine
 
         protected override bool FoldsCase => true;
 
+        protected override bool ReservesDeviceNames => true;
+
         public override SegmentMapping Create(string name, long fileLength, int permissions, Action<SegmentMapping> initialize)
         {
             System.IO.Directory.CreateDirectory(Directory);
             string finalPath = PathOf(name);
-            string tempPath = Path.Combine(Directory, "." + name + "." + Guid.NewGuid().ToString("N") + ".creating");
+            string tempPath = TemporaryPath(name, ".creating");
             FileStream stream = OpenStream(tempPath, FileMode.CreateNew, name);
             bool published = false;
             try
@@ -120,7 +122,7 @@ namespace PSSharedMemory.Engine
 
             // Renaming first frees the name at once, even while other processes keep the file open
             // (a plain delete would leave it pending until the last handle closes).
-            string tombstone = Path.Combine(Directory, "." + name + "." + Guid.NewGuid().ToString("N") + ".removed");
+            string tombstone = TemporaryPath(name, ".removed");
             try
             {
                 File.Move(path, tombstone);
@@ -133,6 +135,13 @@ namespace PSSharedMemory.Engine
             TryDelete(tombstone);
             return true;
         }
+
+        /// <summary>
+        /// A unique hidden file name beside the segment's. Built from the file name, not the segment name, so it is
+        /// never a device name and never longer than 255 characters.
+        /// </summary>
+        private string TemporaryPath(string name, string suffix) =>
+            Path.Combine(Directory, "." + FileNameOf(name) + "." + Guid.NewGuid().ToString("N") + suffix);
 
         private static FileStream OpenStream(string path, FileMode mode, string name)
         {

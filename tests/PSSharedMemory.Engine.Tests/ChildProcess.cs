@@ -108,21 +108,36 @@ namespace PSSharedMemory.Engine.Tests
 
         public static ChildProcess Start(params string[] arguments)
         {
-            string helper = Path.Combine(AppContext.BaseDirectory, "PSSharedMemory.TestHelper.dll");
-            var info = new ProcessStartInfo("dotnet")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-                UseShellExecute = false,
-            };
-            info.ArgumentList.Add(helper);
+            ProcessStartInfo info = HelperStartInfo();
+            info.RedirectStandardOutput = true;
+            info.RedirectStandardError = true;
+            info.RedirectStandardInput = true;
+            info.UseShellExecute = false;
+            info.StandardOutputEncoding = new System.Text.UTF8Encoding(false);
+            info.StandardErrorEncoding = new System.Text.UTF8Encoding(false);
             foreach (string argument in arguments)
             {
                 info.ArgumentList.Add(argument);
             }
 
             return new ChildProcess(Process.Start(info)!);
+        }
+
+        /// <summary>
+        /// How to start the helper: its own executable where the tests were published self-contained (the
+        /// Windows lane under Wine has no dotnet to run a dll with), else through dotnet.
+        /// </summary>
+        public static ProcessStartInfo HelperStartInfo()
+        {
+            string executable = Path.Combine(AppContext.BaseDirectory, "PSSharedMemory.TestHelper.exe");
+            if (OperatingSystem.IsWindows() && File.Exists(executable))
+            {
+                return new ProcessStartInfo(executable);
+            }
+
+            var info = new ProcessStartInfo("dotnet");
+            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "PSSharedMemory.TestHelper.dll"));
+            return info;
         }
 
         /// <summary>Runs a command to completion and returns its output lines.</summary>

@@ -201,11 +201,9 @@ namespace PSSharedMemory.Engine.Tests
             Assert.Equal(new[] { "Text 1 second" }, ChildProcess.Run("read", name));
         }
 
-        [Fact]
+        [Fact(Skip = "Needs root and setpriv on Linux to run a process as another user.", SkipType = typeof(Platform), SkipUnless = nameof(Platform.CanRunAsAnotherUser))]
         public void AUserWhoMayOpenButNotUnlinkAGlobalSegmentLeavesItWorking()
         {
-            Assert.SkipUnless(CanRunAsNobody(), "Needs root and setpriv on Linux to run a process as another user.");
-
             using var name = new TestName();
             try
             {
@@ -252,11 +250,9 @@ namespace PSSharedMemory.Engine.Tests
             return stdout + stderr.GetAwaiter().GetResult();
         }
 
-        [Fact]
+        [Fact(Skip = "Needs root and setpriv on Linux to run a process as another user.", SkipType = typeof(Platform), SkipUnless = nameof(Platform.CanRunAsAnotherUser))]
         public void SegmentsOfAnotherUserAreADifferentNamespace()
         {
-            Assert.SkipUnless(CanRunAsNobody(), "Needs root and setpriv on Linux to run a process as another user.");
-
             using var name = new TestName();
             using SharedMemorySegment mine = SharedMemorySegment.Create(name, 64);
             mine.WriteText("root's");

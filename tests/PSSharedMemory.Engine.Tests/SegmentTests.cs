@@ -186,12 +186,10 @@ namespace PSSharedMemory.Engine.Tests
             Assert.Equal(1, content.Sequence);
         }
 
-        [Fact]
+        [Fact(Skip = "Unix store behaviour; Windows keeps segments in a per-user folder.", SkipType = typeof(Platform), SkipWhen = nameof(Platform.IsWindows))]
         [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
         public void TheFileAndItsDirectoryAreOnlyForTheOwner()
         {
-            Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix store behaviour; Windows keeps segments in a per-user folder.");
-
             using var name = new TestName();
             using SharedMemorySegment segment = SharedMemorySegment.Create(name, 16);
             string path = SegmentStore.For(SharedMemoryScope.User).PathOf(name);
@@ -203,12 +201,10 @@ namespace PSSharedMemory.Engine.Tests
             }
         }
 
-        [Fact]
+        [Fact(Skip = "Unix store behaviour; Windows keeps segments in a per-user folder.", SkipType = typeof(Platform), SkipWhen = nameof(Platform.IsWindows))]
         [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
         public void TheGlobalScopeUsesTheRequestedPermissions()
         {
-            Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix store behaviour; Windows keeps segments in a per-user folder.");
-
             using var name = new TestName();
             try
             {
@@ -493,11 +489,9 @@ namespace PSSharedMemory.Engine.Tests
             Assert.True(reader.Wait(TimeSpan.FromSeconds(60)));
         }
 
-        [Fact]
+        [Fact(Skip = "Unix store behaviour; Windows keeps segments in a per-user folder.", SkipType = typeof(Platform), SkipWhen = nameof(Platform.IsWindows))]
         public void AStoreWhoseParentIsMissingSaysSo()
         {
-            Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix store behaviour; Windows keeps segments in a per-user folder.");
-
             string? previous = Environment.GetEnvironmentVariable(SegmentStore.StoreEnvironmentVariable);
             string missing = Path.Combine(Path.GetTempPath(), "pssm-missing-" + Guid.NewGuid().ToString("N"));
             try
@@ -515,11 +509,9 @@ namespace PSSharedMemory.Engine.Tests
             }
         }
 
-        [Fact]
+        [Fact(Skip = "posix_fallocate on tmpfs is Linux only; macOS and Windows size files without reserving them.", SkipType = typeof(Platform), SkipUnless = nameof(Platform.IsLinux))]
         public void AFullStoreGivesOutOfSpaceAtCreate()
         {
-            Assert.SkipUnless(OperatingSystem.IsLinux(), "posix_fallocate on tmpfs is Linux only; macOS and Windows size files without reserving them.");
-
             string? mountPoint = SmallTmpfs.TryMount(1024 * 1024);
             string? previous = Environment.GetEnvironmentVariable(SegmentStore.StoreEnvironmentVariable);
             try
@@ -551,6 +543,86 @@ namespace PSSharedMemory.Engine.Tests
                 {
                     SmallTmpfs.Unmount(mountPoint);
                 }
+            }
+        }
+
+        [Theory]
+        [InlineData("con")]
+        [InlineData("nul")]
+        [InlineData("aux")]
+        [InlineData("prn")]
+        [InlineData("com1")]
+        [InlineData("lpt1")]
+        [InlineData("con.log")]
+        [InlineData("nul.txt")]
+        public void DeviceNamesAreOrdinarySegments(string prefix)
+        {
+            // A valid name works on every OS; on Windows these would otherwise open a device, not a file.
+            string name = prefix;
+            SharedMemorySegment.Remove(name);
+            try
+            {
+                using (SharedMemorySegment segment = SharedMemorySegment.Create(name, 64))
+                {
+                    segment.WriteText("kept in a file");
+                }
+
+                Assert.True(File.Exists(SegmentStore.For(SharedMemoryScope.User).PathOf(name)));
+                using (SharedMemorySegment opened = SharedMemorySegment.Open(name))
+                {
+                    Assert.Equal("kept in a file", opened.Read().GetText());
+                }
+
+                Assert.Contains(SharedMemorySegment.List(name), s => s.Name == name);
+            }
+            finally
+            {
+                SharedMemorySegment.Remove(name);
+            }
+
+            Assert.False(SharedMemorySegment.Exists(name));
+        }
+
+        [Fact]
+        public void ALongNameOfCapitalsIsAnOrdinarySegment()
+        {
+            // 128 characters, almost all capitals: spelled with '^' it would pass the 255-character file name limit.
+            // 127 capitals: 255 characters with '^', 260 with the extension.
+            string unique = new string(Guid.NewGuid().ToString("N").Substring(0, 12).Select(c => (char)('A' + Convert.ToInt32(c.ToString(), 16))).ToArray());
+            string name = new string('Q', 100) + unique + "-" + new string('W', 15);
+            Assert.Equal(SegmentName.MaxLength, name.Length);
+            string lower = name.ToLowerInvariant();
+            try
+            {
+                using (SharedMemorySegment segment = SharedMemorySegment.Create(name, 64))
+                {
+                    segment.WriteText("capitals");
+                }
+
+                using (SharedMemorySegment other = SharedMemorySegment.Create(lower, 64))
+                {
+                    other.WriteText("lower case");
+                }
+
+                using (SharedMemorySegment opened = SharedMemorySegment.Open(name))
+                {
+                    Assert.Equal("capitals", opened.Read().GetText());
+                }
+
+                using (SharedMemorySegment opened = SharedMemorySegment.Open(lower))
+                {
+                    Assert.Equal("lower case", opened.Read().GetText());
+                }
+
+                Assert.Equal(new[] { lower, name }.OrderBy(n => n, StringComparer.Ordinal), SharedMemorySegment.List("*").Select(s => s.Name).Where(n => n == name || n == lower).OrderBy(n => n, StringComparer.Ordinal));
+                Assert.True(SharedMemorySegment.Remove(name));
+                Assert.False(SharedMemorySegment.Exists(name));
+                Assert.True(SharedMemorySegment.Exists(lower));
+            }
+            finally
+            {
+                SharedMemorySegment.Remove(name);
+                SharedMemorySegment.Remove(lower);
             }
         }
 

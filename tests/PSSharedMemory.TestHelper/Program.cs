@@ -11,6 +11,8 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
+        // The tests read this output as UTF-8; on Windows the console code page would turn '✓' into '?'.
+        Console.OutputEncoding = new System.Text.UTF8Encoding(false);
         try
         {
             return Run(args);
