@@ -203,7 +203,10 @@ try {
             $skipped.Add([pscustomobject]@{ Suite = 'xunit'; Test = $Matches[1]; Reason = $reason })
         }
     }
-    $notRun = [Math]::Max(0, $engineTotal - $finished)
+    # The list names test methods (a theory once); a stopped run counts each method it never reached as one failure.
+    $finishedMethods = @($run.Lines -match '\[FINISHED\]' | ForEach-Object { ($_ -replace '\s*\[FINISHED\].*$', '' -replace '\(.*$', '').Trim() } | Sort-Object -Unique)
+    $notRun = @($listed | Where-Object { $finishedMethods -notcontains $_ }).Count
+    if (-not $run.Stopped -and $run.ExitCode -eq 0) { $notRun = 0 }
     $engine = [pscustomobject]@{
         Total   = $engineTotal
         Passed  = $finished - $failedNames.Count - $skipped.Count
@@ -214,7 +217,7 @@ try {
         Seconds = $run.Seconds
     }
     if ($notRun -gt 0) {
-        Write-Host "$notRun engine tests did not run: the runner stopped after a failure (counted as failed)." -ForegroundColor Red
+        Write-Host "$notRun engine test methods did not run: the runner stopped (each counted as one failure)." -ForegroundColor Red
     }
     foreach ($name in $failedNames) { Write-Host "xunit failed: $name" -ForegroundColor Red }
 
