@@ -68,7 +68,7 @@ Describe 'New-SharedMemory' {
     }
 
     It 'applies -Permission as octal Unix mode bits' {
-        if ($IsWindows -or $PSVersionTable.PSEdition -eq 'Desktop') { Set-ItResult -Skipped -Because 'Unix mode bits: Windows keeps the per-user store private with its folder ACL' }
+        if ($IsWindows -or $PSVersionTable.PSEdition -eq 'Desktop') { Set-ItResult -Skipped -Because 'Unix only: Unix mode bits; Windows keeps the per-user store private with its folder ACL' }
         $name = New-TestSegmentName 'new'
         $null = New-SharedMemory $name -Permission 640
         $file = Join-Path ([PSSharedMemory.Engine.SharedMemorySegment]::GetStoreDirectory('User')) "$name.pssm"

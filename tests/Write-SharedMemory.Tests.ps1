@@ -201,7 +201,7 @@ Describe 'Write-SharedMemory' {
     }
 
     It 'reuses one mapping for repeated writes by name' {
-        if (-not $IsLinux) { Set-ItResult -Skipped -Because 'it counts mappings in /proc/<pid>/maps, which only Linux has' }
+        if (-not $IsLinux) { Set-ItResult -Skipped -Because 'Unix only: it counts mappings in /proc/<pid>/maps, which only Linux has' }
         $name = New-TestSegmentName 'write'
         1..50 | ForEach-Object { Write-SharedMemory $name "value $_" }
         $null = Read-SharedMemory $name

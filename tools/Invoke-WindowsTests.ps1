@@ -257,10 +257,19 @@ if ($failed -eq 0 -and ($engine.Exit -ne 0 -or $pester.Exit -ne 0)) {
 }
 $total = $passed + $failed + $engine.Skipped + $pester.Skipped
 $skippedCount = $engine.Skipped + $pester.Skipped
-$share = if ($total -gt 0) { $skippedCount / $total } else { 0 }
+
+# A test of Unix-only behaviour (store modes, symbolic links, tmpfs, setpriv, /proc) has nothing to test on
+# Windows: its reason starts with "Unix only". It is listed apart and left out of the budget, which is
+# about tests of the Windows backend that Wine cannot run.
+$unixOnly = @($skipped | Where-Object { $_.Reason -like 'Unix only*' })
+$wineSkips = @($skipped | Where-Object { $_.Reason -notlike 'Unix only*' })
+$applicable = $total - $unixOnly.Count
+$share = if ($applicable -gt 0) { $wineSkips.Count / $applicable } else { 0 }
 Write-Host ''
-Write-Host "Skipped under Wine ($skippedCount of $total tests, $('{0:P1}' -f $share); the budget is $('{0:P0}' -f $MaxSkippedShare)):"
-foreach ($test in $skipped) { Write-Host "  [$($test.Suite)] $($test.Test): $($test.Reason)" }
+Write-Host "Not applicable to the Windows backend ($($unixOnly.Count) tests of Unix-only behaviour):"
+foreach ($test in $unixOnly) { Write-Host "  [$($test.Suite)] $($test.Test): $($test.Reason)" }
+Write-Host "Skipped under Wine ($($wineSkips.Count) of the $applicable tests that apply, $('{0:P1}' -f $share); the budget is $('{0:P0}' -f $MaxSkippedShare)):"
+foreach ($test in $wineSkips) { Write-Host "  [$($test.Suite)] $($test.Test): $($test.Reason)" }
 if ($share -gt $MaxSkippedShare) {
     Write-Host "More than $('{0:P0}' -f $MaxSkippedShare) of the tests were skipped: that counts as a failure." -ForegroundColor Red
     $failed++

@@ -17,6 +17,15 @@ namespace PSSharedMemory.Engine
     /// </summary>
     internal sealed class WindowsSegmentStore : SegmentStore
     {
+        // Win32 error codes (winerror.h) this store reports.
+        private const int ErrorFileNotFound = 2;
+        private const int ErrorPathNotFound = 3;
+        private const int ErrorAccessDenied = 5;
+        private const int ErrorHandleDiskFull = 39;
+        private const int ErrorFileExists = 80;
+        private const int ErrorDiskFull = 112;
+        private const int ErrorAlreadyExists = 183;
+
         public WindowsSegmentStore(SharedMemoryScope scope, string root)
         {
             Scope = scope;
@@ -55,9 +64,9 @@ namespace PSSharedMemory.Engine
                     // SetLength allocates the file's space now, so a full disk fails here.
                     stream.SetLength(fileLength);
                 }
-                catch (IOException e) when ((e.HResult & 0xFFFF) == 112 /* ERROR_DISK_FULL */ || (e.HResult & 0xFFFF) == 39 /* ERROR_HANDLE_DISK_FULL */)
+                catch (IOException e) when ((e.HResult & 0xFFFF) == ErrorDiskFull || (e.HResult & 0xFFFF) == ErrorHandleDiskFull)
                 {
-                    throw new NativeException("SetEndOfFile", Libc.ENOSPC, tempPath);
+                    throw NativeException.FromWin32("SetEndOfFile", e.HResult & 0xFFFF, tempPath);
                 }
 
                 var mapping = new WindowsSegmentMapping(stream, name, Scope);
@@ -73,7 +82,7 @@ namespace PSSharedMemory.Engine
                 catch (IOException) when (File.Exists(finalPath))
                 {
                     mapping.Dispose();
-                    throw new NativeException("MoveFile", Libc.EEXIST, finalPath);
+                    throw NativeException.FromWin32("MoveFile", ErrorAlreadyExists, finalPath);
                 }
                 catch
                 {
@@ -100,7 +109,7 @@ namespace PSSharedMemory.Engine
                 if (stream.Length < SegmentLayout.HeaderSize)
                 {
                     throw new SharedMemoryException(SharedMemoryErrorCode.Corrupted, name,
-                        $"The segment file '{path}' is {stream.Length} bytes long, shorter than the {SegmentLayout.HeaderSize}-byte header. Remove it with Remove-SharedMemory and create it again.");
+                        $"The segment file '{path}' is {stream.Length} bytes long, shorter than the {SegmentLayout.HeaderSize}-byte header. Remove the segment and create it again.");
                 }
 
                 return new WindowsSegmentMapping(stream, name, Scope);
@@ -143,6 +152,32 @@ namespace PSSharedMemory.Engine
         private string TemporaryPath(string name, string suffix) =>
             Path.Combine(Directory, "." + FileNameOf(name) + "." + Guid.NewGuid().ToString("N") + suffix);
 
+        /// <summary>What a failed Win32 call of this store means; the store reports Win32 codes only.</summary>
+        public override SharedMemoryErrorCode Classify(NativeException e)
+        {
+            if (!e.IsWin32)
+            {
+                return base.Classify(e);
+            }
+
+            switch (e.ErrorCode)
+            {
+                case ErrorFileNotFound:
+                case ErrorPathNotFound:
+                    return SharedMemoryErrorCode.NotFound;
+                case ErrorFileExists:
+                case ErrorAlreadyExists:
+                    return SharedMemoryErrorCode.AlreadyExists;
+                case ErrorAccessDenied:
+                    return SharedMemoryErrorCode.PermissionDenied;
+                case ErrorDiskFull:
+                case ErrorHandleDiskFull:
+                    return SharedMemoryErrorCode.OutOfSpace;
+                default:
+                    return SharedMemoryErrorCode.NativeError;
+            }
+        }
+
         private static FileStream OpenStream(string path, FileMode mode, string name)
         {
             try
@@ -151,19 +186,19 @@ namespace PSSharedMemory.Engine
             }
             catch (FileNotFoundException e)
             {
-                throw new NativeException("CreateFile", Libc.ENOENT, path + ": " + e.Message);
+                throw NativeException.FromWin32("CreateFile", ErrorFileNotFound, path + ": " + e.Message);
             }
             catch (DirectoryNotFoundException)
             {
-                throw new NativeException("CreateFile", Libc.ENOENT, path);
+                throw NativeException.FromWin32("CreateFile", ErrorPathNotFound, path);
             }
             catch (UnauthorizedAccessException)
             {
-                throw new NativeException("CreateFile", Libc.EACCES, path);
+                throw NativeException.FromWin32("CreateFile", ErrorAccessDenied, path);
             }
             catch (IOException) when (mode == FileMode.CreateNew && File.Exists(path))
             {
-                throw new NativeException("CreateFile", Libc.EEXIST, path);
+                throw NativeException.FromWin32("CreateFile", ErrorFileExists, path);
             }
         }
 

@@ -201,7 +201,7 @@ namespace PSSharedMemory.Engine.Tests
             Assert.Equal(new[] { "Text 1 second" }, ChildProcess.Run("read", name));
         }
 
-        [Fact(Skip = "Needs root and setpriv on Linux to run a process as another user.", SkipType = typeof(Platform), SkipUnless = nameof(Platform.CanRunAsAnotherUser))]
+        [Fact(Skip = "Unix only: needs root and setpriv on Linux to run a process as another user.", SkipType = typeof(Platform), SkipUnless = nameof(Platform.CanRunAsAnotherUser))]
         public void AUserWhoMayOpenButNotUnlinkAGlobalSegmentLeavesItWorking()
         {
             using var name = new TestName();
@@ -250,7 +250,7 @@ namespace PSSharedMemory.Engine.Tests
             return stdout + stderr.GetAwaiter().GetResult();
         }
 
-        [Fact(Skip = "Needs root and setpriv on Linux to run a process as another user.", SkipType = typeof(Platform), SkipUnless = nameof(Platform.CanRunAsAnotherUser))]
+        [Fact(Skip = "Unix only: needs root and setpriv on Linux to run a process as another user.", SkipType = typeof(Platform), SkipUnless = nameof(Platform.CanRunAsAnotherUser))]
         public void SegmentsOfAnotherUserAreADifferentNamespace()
         {
             using var name = new TestName();

@@ -34,7 +34,7 @@ namespace PSSharedMemory.Engine.Tests
             Assert.Null(new CaseFoldingStore().NameOf(fileName));
         }
 
-        [Fact(Skip = "Linux keeps names as they are; Windows and macOS spell capitals.", SkipType = typeof(Platform), SkipUnless = nameof(Platform.IsLinux))]
+        [Fact(Skip = "Unix only: Linux keeps names as they are; Windows and macOS spell capitals.", SkipType = typeof(Platform), SkipUnless = nameof(Platform.IsLinux))]
         public void OnLinuxNamesAreFileNames()
         {
             SegmentStore store = SegmentStore.For(SharedMemoryScope.User);

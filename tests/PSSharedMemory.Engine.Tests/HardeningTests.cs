@@ -13,17 +13,14 @@ namespace PSSharedMemory.Engine.Tests
     /// </summary>
     public sealed class HardeningTests
     {
-        private const string NeedsLinuxRoot = "Needs Linux and root: the test changes file owners, mounts a tmpfs or runs a process as user nobody.";
+        private const string NeedsLinuxRoot = "Unix only: the test needs Linux (and for some, root) to play the attacker with symbolic links, file owners and modes, a tmpfs or another user.";
         private readonly ITestOutputHelper _output;
 
         public HardeningTests(ITestOutputHelper output) => _output = output;
 
-        private static bool IsLinuxRoot => OperatingSystem.IsLinux() && Environment.UserName == "root";
-
-        [Fact]
+        [Fact(Skip = NeedsLinuxRoot, SkipType = typeof(Platform), SkipUnless = nameof(Platform.IsLinux))]
         public void AUserStoreThatIsASymbolicLinkIsNeverFollowed()
         {
-            Assert.SkipUnless(OperatingSystem.IsLinux(), NeedsLinuxRoot);
             using var store = new TempStore();
             string attacker = Path.Combine(store.Root, "attacker");
             using (SharedMemorySegment planted = SharedMemorySegment.Create("victim", 64))
@@ -45,10 +42,9 @@ namespace PSSharedMemory.Engine.Tests
             Assert.Equal(new[] { "victim.pssm" }, Directory.GetFiles(attacker).Select(Path.GetFileName).ToArray());
         }
 
-        [Fact]
+        [Fact(Skip = NeedsLinuxRoot, SkipType = typeof(Platform), SkipUnless = nameof(Platform.IsLinux))]
         public void AUserStoreOthersMayEnterIsRefusedUntilItIsPrivateAgain()
         {
-            Assert.SkipUnless(OperatingSystem.IsLinux(), NeedsLinuxRoot);
             using var store = new TempStore();
             SharedMemorySegment.Create("mine", 64).Dispose();
             Posix.Chmod(store.UserStore, 0x1ED /* 0755 */);
@@ -62,10 +58,9 @@ namespace PSSharedMemory.Engine.Tests
             SharedMemorySegment.Open("mine").Dispose();
         }
 
-        [Fact]
+        [Fact(Skip = NeedsLinuxRoot, SkipType = typeof(Platform), SkipUnless = nameof(Platform.IsLinuxRoot))]
         public void AUserStoreOwnedByAnotherUserIsRefused()
         {
-            Assert.SkipUnless(IsLinuxRoot, NeedsLinuxRoot);
             using var store = new TempStore();
             SharedMemorySegment.Create("mine", 64).Dispose();
             Posix.Chown(store.UserStore, 65534);
@@ -75,10 +70,9 @@ namespace PSSharedMemory.Engine.Tests
             Assert.False(File.Exists(Path.Combine(store.UserStore, "other.pssm")));
         }
 
-        [Fact]
+        [Fact(Skip = NeedsLinuxRoot, SkipType = typeof(Platform), SkipUnless = nameof(Platform.IsLinuxRoot))]
         public void AGlobalStoreOwnedByAnotherOrdinaryUserIsRefusedWithAdviceForTheAdministrator()
         {
-            Assert.SkipUnless(IsLinuxRoot, NeedsLinuxRoot);
             using var store = new TempStore();
             Directory.CreateDirectory(store.GlobalStore);
             Posix.Chmod(store.GlobalStore, 0x3FF /* 01777 */);
@@ -94,10 +88,9 @@ namespace PSSharedMemory.Engine.Tests
             SharedMemorySegment.Create("shared", 64, global).Dispose();
         }
 
-        [Fact]
+        [Fact(Skip = NeedsLinuxRoot, SkipType = typeof(Platform), SkipUnless = nameof(Platform.IsLinuxRoot))]
         public void AGlobalStoreOthersMayWriteButThatIsNotStickyIsRefused()
         {
-            Assert.SkipUnless(IsLinuxRoot, NeedsLinuxRoot);
             using var store = new TempStore();
             Directory.CreateDirectory(store.GlobalStore);
             Posix.Chmod(store.GlobalStore, 0x1FF /* 0777 */);
@@ -109,10 +102,9 @@ namespace PSSharedMemory.Engine.Tests
             SharedMemorySegment.Create("shared", 64, global).Dispose();
         }
 
-        [Fact]
+        [Fact(Skip = NeedsLinuxRoot, SkipType = typeof(Platform), SkipUnless = nameof(Platform.IsLinux))]
         public void ASegmentFileThatIsASymbolicLinkIsNotFollowedIsListedAsDamagedAndCanBeRemoved()
         {
-            Assert.SkipUnless(OperatingSystem.IsLinux(), NeedsLinuxRoot);
             using var store = new TempStore();
             using (SharedMemorySegment target = SharedMemorySegment.Create("target", 64))
             {
@@ -134,10 +126,9 @@ namespace PSSharedMemory.Engine.Tests
             Assert.Equal("target's", kept.Read().GetText());
         }
 
-        [Fact]
+        [Fact(Skip = NeedsLinuxRoot, SkipType = typeof(Platform), SkipUnless = nameof(Platform.IsLinux))]
         public void AFifoWithASegmentNameIsReportedAtOnceAndCanBeRemoved()
         {
-            Assert.SkipUnless(OperatingSystem.IsLinux(), NeedsLinuxRoot);
             using var store = new TempStore();
             SharedMemorySegment.Create("real", 64).Dispose();
             Posix.MakeFifo(Path.Combine(store.UserStore, "pipe.pssm"));
@@ -149,10 +140,9 @@ namespace PSSharedMemory.Engine.Tests
             Assert.True(SharedMemorySegment.Remove("pipe"));
         }
 
-        [Fact]
+        [Fact(Skip = NeedsLinuxRoot, SkipType = typeof(Platform), SkipUnless = nameof(Platform.IsLinux))]
         public void LeftoversOfAKilledCreateAreRemovedByTheNextCreateOnlyWhenOldAndTheirProcessIsGone()
         {
-            Assert.SkipUnless(OperatingSystem.IsLinux(), NeedsLinuxRoot);
             using var store = new TempStore();
             Directory.CreateDirectory(store.UserStore);
             Posix.Chmod(store.UserStore, 0x1C0);
@@ -183,10 +173,9 @@ namespace PSSharedMemory.Engine.Tests
             Assert.True(File.Exists(stillCreating), "a leftover whose process lives may still be in use");
         }
 
-        [Fact]
+        [Fact(Skip = "Unix only: Windows refuses to shorten a file while it is mapped, so no one can cut a segment under a reader there.", SkipType = typeof(Platform), SkipWhen = nameof(Platform.IsWindows))]
         public void AFileTruncatedUnderAReader100TimesNeverCrashesIt()
         {
-            Assert.SkipWhen(OperatingSystem.IsWindows(), "Windows refuses to shorten a file while it is mapped, so no one can cut a segment under a reader there.");
             using var name = new TestName("cut");
             const int Capacity = 64 * 1024;
             string payload = new string('p', 40_000);
@@ -234,10 +223,9 @@ namespace PSSharedMemory.Engine.Tests
             Assert.Equal(0, reader.WaitForExit());
         }
 
-        [Fact]
+        [Fact(Skip = NeedsLinuxRoot, SkipType = typeof(Platform), SkipUnless = nameof(Platform.IsLinuxRoot))]
         public void ASparseFileOnAFullStoreIsAnErrorForEveryReaderNotACrash()
         {
-            Assert.SkipUnless(IsLinuxRoot, NeedsLinuxRoot);
             string? mount = SmallTmpfs.TryMount(2 << 20);
             Assert.SkipWhen(mount is null, "This user may not mount a tmpfs.");
             try
@@ -277,10 +265,9 @@ namespace PSSharedMemory.Engine.Tests
             }
         }
 
-        [Fact]
+        [Fact(Skip = "Unix only: compares device and inode numbers, which only the Unix store has; a Windows segment file stays open with FILE_SHARE_DELETE semantics instead.", SkipType = typeof(Platform), SkipWhen = nameof(Platform.IsWindows))]
         public void AHandleKnowsWhenItsFileWasDeletedOrReplacedUnderneath()
         {
-            Assert.SkipWhen(OperatingSystem.IsWindows(), "Compares device and inode numbers, which only the Unix store has; a Windows segment file stays open with FILE_SHARE_DELETE semantics instead.");
             using var name = new TestName("orphan");
             string path = SegmentStore.For(SharedMemoryScope.User).PathOf(name);
             using SharedMemorySegment first = SharedMemorySegment.Create(name, 64);
@@ -302,10 +289,9 @@ namespace PSSharedMemory.Engine.Tests
             Assert.False(third.IsOrphaned());
         }
 
-        [Fact]
+        [Fact(Skip = "Unix only: needs root and setpriv on Linux to run a process as another user.", SkipType = typeof(Platform), SkipUnless = nameof(Platform.CanRunAsAnotherUser))]
         public void AUserWithReadPermissionOnlyReadsAndWaitsButCannotWriteLockOrRemove()
         {
-            Assert.SkipUnless(ChildProcess.CanRunAsNobody, "Needs root and setpriv on Linux to run a process as another user.");
             using var name = new TestName("shared");
             var global = new SharedMemoryOptions { Scope = SharedMemoryScope.Global, Permissions = 0x1A4 /* 0644 */ };
             try

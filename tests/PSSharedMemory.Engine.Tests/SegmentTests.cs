@@ -186,7 +186,7 @@ namespace PSSharedMemory.Engine.Tests
             Assert.Equal(1, content.Sequence);
         }
 
-        [Fact(Skip = "Unix store behaviour; Windows keeps segments in a per-user folder.", SkipType = typeof(Platform), SkipWhen = nameof(Platform.IsWindows))]
+        [Fact(Skip = "Unix only: Unix store behaviour; Windows keeps segments in a per-user folder.", SkipType = typeof(Platform), SkipWhen = nameof(Platform.IsWindows))]
         [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
         public void TheFileAndItsDirectoryAreOnlyForTheOwner()
         {
@@ -201,7 +201,7 @@ namespace PSSharedMemory.Engine.Tests
             }
         }
 
-        [Fact(Skip = "Unix store behaviour; Windows keeps segments in a per-user folder.", SkipType = typeof(Platform), SkipWhen = nameof(Platform.IsWindows))]
+        [Fact(Skip = "Unix only: Unix store behaviour; Windows keeps segments in a per-user folder.", SkipType = typeof(Platform), SkipWhen = nameof(Platform.IsWindows))]
         [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
         public void TheGlobalScopeUsesTheRequestedPermissions()
         {
@@ -489,7 +489,7 @@ namespace PSSharedMemory.Engine.Tests
             Assert.True(reader.Wait(TimeSpan.FromSeconds(60)));
         }
 
-        [Fact(Skip = "Unix store behaviour; Windows keeps segments in a per-user folder.", SkipType = typeof(Platform), SkipWhen = nameof(Platform.IsWindows))]
+        [Fact(Skip = "Unix only: Unix store behaviour; Windows keeps segments in a per-user folder.", SkipType = typeof(Platform), SkipWhen = nameof(Platform.IsWindows))]
         public void AStoreWhoseParentIsMissingSaysSo()
         {
             string? previous = Environment.GetEnvironmentVariable(SegmentStore.StoreEnvironmentVariable);
@@ -509,7 +509,7 @@ namespace PSSharedMemory.Engine.Tests
             }
         }
 
-        [Fact(Skip = "posix_fallocate on tmpfs is Linux only; macOS and Windows size files without reserving them.", SkipType = typeof(Platform), SkipUnless = nameof(Platform.IsLinux))]
+        [Fact(Skip = "Unix only: posix_fallocate on tmpfs is Linux only; macOS and Windows size files without reserving them.", SkipType = typeof(Platform), SkipUnless = nameof(Platform.IsLinux))]
         public void AFullStoreGivesOutOfSpaceAtCreate()
         {
             string? mountPoint = SmallTmpfs.TryMount(1024 * 1024);

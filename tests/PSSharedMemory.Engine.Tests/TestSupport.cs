@@ -16,6 +16,9 @@ namespace PSSharedMemory.Engine.Tests
 
         public static bool IsWindows => OperatingSystem.IsWindows();
 
+        /// <summary>Root on Linux: to change file owners and mount a tmpfs.</summary>
+        public static bool IsLinuxRoot => OperatingSystem.IsLinux() && Environment.UserName == "root";
+
         /// <summary>Root on Linux with setpriv, to run a helper as user nobody.</summary>
         public static bool CanRunAsAnotherUser =>
             OperatingSystem.IsLinux() && Environment.UserName == "root" && System.IO.File.Exists("/usr/bin/setpriv");

@@ -41,7 +41,7 @@ namespace PSSharedMemory.Engine.Native
                 return false;
             }
 
-            throw new NativeException("LockFileEx", error, null);
+            throw NativeException.FromWin32("LockFileEx", error, null);
         }
 
         public static void UnlockFile(SafeFileHandle file)
@@ -49,7 +49,7 @@ namespace PSSharedMemory.Engine.Native
             var overlapped = new NativeOverlapped { OffsetLow = 0, OffsetHigh = unchecked((int)LockOffsetHigh) };
             if (!UnlockFileEx_(file, 0, 1, 0, ref overlapped))
             {
-                throw new NativeException("UnlockFileEx", Marshal.GetLastWin32Error(), null);
+                throw NativeException.FromWin32("UnlockFileEx", Marshal.GetLastWin32Error(), null);
             }
         }
     }
