@@ -155,6 +155,8 @@ Describe 'An untrusted store' {
         $script:userStore = [PSSharedMemory.Engine.SharedMemorySegment]::GetStoreDirectory('User')
     }
     AfterEach {
+        # Close this session's handle first: Windows cannot delete a file that is open.
+        Remove-SharedMemory -Name $name -Confirm:$false -ErrorAction SilentlyContinue
         $env:PSSHAREDMEMORY_STORE = $saved
         Remove-Item -LiteralPath $root -Recurse -Force
     }
