@@ -78,7 +78,7 @@ namespace PSSharedMemory.Engine.Tests
 
             // The longest file name: 128 characters, the mask, and the device prefix ("con." and capitals).
             string longest = "con." + new string('X', 124);
-            Assert.Equal(SegmentStore.MaxSpelledLength + 2, store.FileNameOf(longest).Length);
+            Assert.Equal(SegmentFileNames.MaxSpelledLength + 2, store.FileNameOf(longest).Length);
             Assert.StartsWith("^-con.xxx", store.FileNameOf(longest), StringComparison.Ordinal);
             Assert.Equal(longest, store.NameOf(store.FileNameOf(longest)));
         }
@@ -110,7 +110,7 @@ namespace PSSharedMemory.Engine.Tests
                 Assert.True(SegmentName.IsValid(name), $"seed {seed}: generated an invalid name '{name}'");
                 string fileName = store.FileNameOf(name);
                 Assert.True(fileName == fileName.ToLowerInvariant(), $"seed {seed}: '{fileName}' for '{name}' has capitals");
-                Assert.True(fileName.Length <= SegmentStore.MaxSpelledLength + SegmentStore.DeviceEscape.Length, $"seed {seed}: '{fileName}' is too long");
+                Assert.True(fileName.Length <= SegmentFileNames.MaxSpelledLength + SegmentFileNames.DeviceEscape.Length, $"seed {seed}: '{fileName}' is too long");
                 Assert.Equal(name, store.NameOf(fileName));
                 Assert.False(seen.TryGetValue(fileName, out string? other), $"seed {seed}: '{name}' and '{other}' share the file name '{fileName}'");
                 seen.Add(fileName, name);
