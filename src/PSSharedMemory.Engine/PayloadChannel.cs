@@ -31,12 +31,13 @@ namespace PSSharedMemory.Engine
         }
 
         /// <summary>
-        /// Writes a payload that the caller checked fits, replacing the stored one, or after it when
-        /// <paramref name="append"/>; returns the new version. With <paramref name="expectedVersion"/>, only
-        /// when the segment is still at that version (checked under the lock), else VersionMismatch and
-        /// nothing changes. The caller holds a lease.
+        /// Writes a payload that the caller checked is within the segment's largest size, replacing the
+        /// stored one, or after it when <paramref name="append"/>; returns the new version. With
+        /// <paramref name="expectedVersion"/>, only when the segment is still at that version (checked under
+        /// the lock), else VersionMismatch and nothing changes. A growable segment grows first when the
+        /// payload needs it. The caller holds <paramref name="lease"/>.
         /// </summary>
-        public long Write<TWriter>(SharedMemoryContentType contentType, long? expectedVersion, bool append, TimeSpan lockTimeout, CancellationToken cancellationToken, ref TWriter writer)
+        public long Write<TWriter>(ref SegmentView.Lease lease, SharedMemoryContentType contentType, long? expectedVersion, bool append, TimeSpan lockTimeout, CancellationToken cancellationToken, ref TWriter writer)
             where TWriter : struct, IPayloadWriter
         {
             _lock.Acquire(lockTimeout, cancellationToken);
@@ -53,14 +54,35 @@ namespace PSSharedMemory.Engine
                         throw SegmentErrors.VersionMismatch(_view.Name, expected, before >> 1);
                     }
 
-                    long offset = append ? AppendOffset(before, contentType, writer.ByteCount) : 0;
+                    long offset = append ? AppendOffset(before, contentType) : 0;
+                    long room = _view.Size - offset;
+                    if (writer.MaxByteCount > room)
+                    {
+                        long count = writer.ByteCount;
+                        if (count > room)
+                        {
+                            if (!_view.IsGrowable || count > _view.MaxSize - offset)
+                            {
+                                throw SegmentErrors.PayloadTooLarge(_view.Name, offset + count, _view.MaxSize);
+                            }
+
+                            _view.Grow(offset + count, ref lease);
+                        }
+                    }
+
+                    // Another process may have grown the segment since this operation began.
+                    MappedRegion region = lease.Region;
+                    if (_view.IsGrowable && _view.Size > region.Size)
+                    {
+                        region = MoveToCurrentRegion(ref lease);
+                    }
 
                     // Odd: a write in progress. After an interrupted write it is already odd; keep it odd and rising.
                     long writing = (before & 1) == 0 ? before + 1 : before + 2;
                     Volatile.Write(ref sequence, writing);
                     Interlocked.MemoryBarrier();
 
-                    long written = writer.WriteTo(header.Payload + offset, _view.Size - offset);
+                    long written = writer.WriteTo(region.Payload + offset, _view.Size - offset);
                     header.PayloadLength = offset + written;
                     header.ContentType = (uint)contentType;
                     header.LastWriterPid = s_processId;
@@ -77,8 +99,8 @@ namespace PSSharedMemory.Engine
             }
         }
 
-        /// <summary>Where an append goes: after the stored payload, which must be complete, of the same type, and have room.</summary>
-        private long AppendOffset(long sequence, SharedMemoryContentType contentType, long count)
+        /// <summary>Where an append goes: after the stored payload, which must be complete and of the same type.</summary>
+        private long AppendOffset(long sequence, SharedMemoryContentType contentType)
         {
             if ((sequence & 1) != 0)
             {
@@ -93,23 +115,24 @@ namespace PSSharedMemory.Engine
             }
 
             long length = header.PayloadLength;
-            if (count > _view.Size - length)
+            if (length < 0 || length > _view.Size)
             {
-                throw SegmentErrors.PayloadTooLarge(_view.Name, length + count, _view.Size);
+                throw SegmentErrors.Corrupted(_view.Name, SegmentHeader.PayloadProblem(length, header.ContentType, _view.Size)!);
             }
 
             return length;
         }
 
-        /// <summary>Reads a consistent copy; returns its version. The caller holds a lease.</summary>
-        public long Read<TReader>(TimeSpan lockTimeout, CancellationToken cancellationToken, ref TReader reader)
+        /// <summary>Reads a consistent copy; returns its version. The caller holds <paramref name="lease"/>.</summary>
+        public long Read<TReader>(ref SegmentView.Lease lease, TimeSpan lockTimeout, CancellationToken cancellationToken, ref TReader reader)
             where TReader : struct, IPayloadReader
         {
             _view.ThrowIfUnusable();
             SegmentHeader header = _view.Header;
+            MappedRegion region = lease.Region;
 
             // Another process may have damaged the header since it was opened; a few loads catch that.
-            if (!header.LooksIntact(_view.Size) && header.Validate(_view.Size) is string damage)
+            if (!header.LooksIntact(region.Size) && header.Validate(region.Size) is string damage)
             {
                 throw SegmentErrors.Corrupted(_view.Name, damage);
             }
@@ -123,10 +146,12 @@ namespace PSSharedMemory.Engine
                 {
                     long length = Volatile.Read(ref header.PayloadLength);
                     uint type = Volatile.Read(ref header.ContentType);
-                    string? problem = SegmentHeader.PayloadProblem(length, type, _view.Size);
+
+                    // Never copy past this region; a payload the region does not cover is damage, or a grow.
+                    string? problem = SegmentHeader.PayloadProblem(length, type, region.Size);
                     if (problem is null)
                     {
-                        reader.ReadFrom(header.Payload, length, (SharedMemoryContentType)type);
+                        reader.ReadFrom(region.Payload, length, (SharedMemoryContentType)type);
                     }
 
                     Interlocked.MemoryBarrier();
@@ -134,6 +159,13 @@ namespace PSSharedMemory.Engine
                     {
                         if (problem is not null)
                         {
+                            if (_view.IsGrowable && SegmentHeader.PayloadProblem(length, type, _view.Size) is null)
+                            {
+                                // Another process grew the segment and wrote more than this region holds.
+                                region = MoveToCurrentRegion(ref lease);
+                                continue;
+                            }
+
                             throw SegmentErrors.Corrupted(_view.Name, problem);
                         }
 
@@ -155,7 +187,7 @@ namespace PSSharedMemory.Engine
                 {
                     lock (_writeGate)
                     {
-                        return ReadUnderLock(ref reader);
+                        return ReadUnderLock(ref lease, ref reader);
                     }
                 }
                 finally
@@ -169,13 +201,20 @@ namespace PSSharedMemory.Engine
             {
                 lock (_writeGate)
                 {
-                    return ReadUnderLock(ref reader);
+                    return ReadUnderLock(ref lease, ref reader);
                 }
             }
             finally
             {
                 _lock.Release(checkFile: false);
             }
+        }
+
+        /// <summary>Moves the lease to the handle's current region, mapping the file again if it grew.</summary>
+        private MappedRegion MoveToCurrentRegion(ref SegmentView.Lease lease)
+        {
+            _view.MoveToCurrentRegion(ref lease);
+            return lease.Region;
         }
 
         /// <summary>
@@ -226,7 +265,7 @@ namespace PSSharedMemory.Engine
             return (raw & 1) == 0 && (newerOnly ? version > sinceVersion : version != sinceVersion);
         }
 
-        private long ReadUnderLock<TReader>(ref TReader reader)
+        private long ReadUnderLock<TReader>(ref SegmentView.Lease lease, ref TReader reader)
             where TReader : struct, IPayloadReader
         {
             _view.CheckIntact();
@@ -238,15 +277,21 @@ namespace PSSharedMemory.Engine
                 throw SegmentErrors.InterruptedWrite(_view.Name);
             }
 
+            MappedRegion region = lease.Region;
+            if (_view.IsGrowable && _view.Size > region.Size)
+            {
+                region = MoveToCurrentRegion(ref lease);
+            }
+
             long length = header.PayloadLength;
             uint type = header.ContentType;
-            string? problem = SegmentHeader.PayloadProblem(length, type, _view.Size);
+            string? problem = SegmentHeader.PayloadProblem(length, type, Math.Min(region.Size, _view.Size));
             if (problem is not null)
             {
                 throw SegmentErrors.Corrupted(_view.Name, problem);
             }
 
-            reader.ReadFrom(header.Payload, length, (SharedMemoryContentType)type);
+            reader.ReadFrom(region.Payload, length, (SharedMemoryContentType)type);
             return current >> 1;
         }
     }

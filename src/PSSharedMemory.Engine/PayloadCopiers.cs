@@ -12,6 +12,9 @@ namespace PSSharedMemory.Engine
         /// <summary>The bytes <see cref="WriteTo"/> will write (exact; may cost an encoding pass).</summary>
         long ByteCount { get; }
 
+        /// <summary>A bound on <see cref="ByteCount"/> that costs nothing; the exact count is taken only when this might not fit.</summary>
+        long MaxByteCount { get; }
+
         /// <summary>Writes the payload at <paramref name="destination"/> and returns its length; the caller checked it fits.</summary>
         long WriteTo(byte* destination, long room);
     }
@@ -29,6 +32,8 @@ namespace PSSharedMemory.Engine
 
         public long ByteCount => Count;
 
+        public long MaxByteCount => Count;
+
         public long WriteTo(byte* destination, long room)
         {
             Buffer.MemoryCopy(Source, destination, room, Count);
@@ -43,6 +48,9 @@ namespace PSSharedMemory.Engine
 
         public long ByteCount => Count == 0 ? 0 : SharedMemoryContent.Utf8.GetByteCount(Chars, Count);
 
+        // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
+        public long MaxByteCount => (long)Count * 3;
+
         public long WriteTo(byte* destination, long room) =>
             Count == 0 ? 0 : SharedMemoryContent.Utf8.GetBytes(Chars, Count, destination, (int)Math.Min(room, int.MaxValue));
     }
@@ -55,6 +63,8 @@ namespace PSSharedMemory.Engine
         public Action MidWrite;
 
         public long ByteCount => Count;
+
+        public long MaxByteCount => Count;
 
         public long WriteTo(byte* destination, long room)
         {

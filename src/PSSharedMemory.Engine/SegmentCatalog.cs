@@ -31,12 +31,22 @@ namespace PSSharedMemory.Engine
                     $"Permissions {Convert.ToString(permissions, 8)} are not valid Unix permission bits; use an octal value from 0 to 0777, such as 0600.");
             }
 
+            long maxSize = 0;
+            if (options.Growable)
+            {
+                maxSize = options.MaximumSize ?? LargestSize;
+                if (maxSize < size || maxSize > LargestSize)
+                {
+                    throw SegmentErrors.InvalidMaximumSize(name, size, maxSize, LargestSize);
+                }
+            }
+
             SegmentStore store = SegmentStore.For(options.Scope);
             SegmentMapping mapping;
             try
             {
                 mapping = store.Create(name, SegmentLayout.HeaderSize + size, permissions,
-                    m => new SegmentHeader(m.Base).Initialize(size, options.Scope, s_processId));
+                    m => new SegmentHeader(m.Base).Initialize(size, options.Scope, s_processId, maxSize));
             }
             catch (NativeException e)
             {
@@ -65,7 +75,7 @@ namespace PSSharedMemory.Engine
             {
                 using (view.Enter())
                 {
-                    if (view.Header.Validate(view.Size) is string damage)
+                    if (view.Header.Validate(mapping.Length - SegmentLayout.HeaderSize) is string damage)
                     {
                         throw SegmentErrors.Corrupted(name, damage);
                     }

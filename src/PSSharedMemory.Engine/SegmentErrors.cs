@@ -65,6 +65,10 @@ namespace PSSharedMemory.Engine
             new SharedMemoryException(SharedMemoryErrorCode.InvalidSize, name,
                 $"A size of {SharedMemoryException.Bytes(size)} bytes is not valid for segment '{name}'. Use a size from 1 byte to {SharedMemoryException.Bytes(largest)} bytes.");
 
+        public static SharedMemoryException InvalidMaximumSize(string name, long size, long maxSize, long largest) =>
+            new SharedMemoryException(SharedMemoryErrorCode.InvalidSize, name,
+                $"A largest size of {SharedMemoryException.Bytes(maxSize)} bytes is not valid for growable segment '{name}' of size {SharedMemoryException.Bytes(size)} bytes. Use a largest size from the size to {SharedMemoryException.Bytes(largest)} bytes.");
+
         public static SharedMemoryException ReadOnly(string name, string action) =>
             new SharedMemoryException(SharedMemoryErrorCode.ReadOnly, name,
                 $"Segment '{name}' is read-only for you: its permissions let you read it but not write to it, so it cannot be {action} by you. Its owner can grant write permission.");

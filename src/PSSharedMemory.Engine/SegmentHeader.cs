@@ -25,8 +25,14 @@ namespace PSSharedMemory.Engine
 
         public ushort HeaderSize => *(ushort*)(_base + SegmentLayout.HeaderSizeOffset);
 
-        /// <summary>The payload's size in bytes, fixed at creation.</summary>
-        public long Size => *(long*)(_base + SegmentLayout.CapacityOffset);
+        /// <summary>The payload's size in bytes: fixed at creation, or (layout 2) raised by every grow.</summary>
+        public ref long Size => ref *(long*)(_base + SegmentLayout.CapacityOffset);
+
+        /// <summary>Layout 2: the most <see cref="Size"/> may grow to. Zero in layout 1.</summary>
+        public long MaxSize => *(long*)(_base + SegmentLayout.MaxSizeOffset);
+
+        /// <summary>True for layout 2, whose size may grow.</summary>
+        public bool IsGrowable => LayoutVersion == SegmentLayout.GrowableLayoutVersion;
 
         public SegmentFlags Flags => (SegmentFlags)Volatile.Read(ref *(uint*)(_base + SegmentLayout.FlagsOffset));
 
@@ -88,11 +94,16 @@ namespace PSSharedMemory.Engine
         }
 
         /// <summary>Writes a fresh header into a zero-filled file that no other process can see yet.</summary>
-        public void Initialize(long size, SharedMemoryScope scope, int creatorPid)
+        /// <param name="size">The payload's size in bytes.</param>
+        /// <param name="scope">The namespace, recorded in the flags.</param>
+        /// <param name="creatorPid">The creating process.</param>
+        /// <param name="maxSize">Zero for a segment of fixed size (layout 1); otherwise the most it may grow to (layout 2).</param>
+        public void Initialize(long size, SharedMemoryScope scope, int creatorPid, long maxSize)
         {
             long now = ToUnixNanoseconds(DateTime.UtcNow);
             *(ulong*)(_base + SegmentLayout.MagicOffset) = SegmentLayout.Magic;
-            *(ushort*)(_base + SegmentLayout.LayoutVersionOffset) = SegmentLayout.LayoutVersion;
+            *(ushort*)(_base + SegmentLayout.LayoutVersionOffset) = maxSize == 0 ? SegmentLayout.LayoutVersion : SegmentLayout.GrowableLayoutVersion;
+            *(long*)(_base + SegmentLayout.MaxSizeOffset) = maxSize;
             *(ushort*)(_base + SegmentLayout.HeaderSizeOffset) = SegmentLayout.HeaderSize;
             *(uint*)(_base + SegmentLayout.FlagsOffset) = (uint)(scope == SharedMemoryScope.Global ? SegmentFlags.Global : SegmentFlags.None);
             *(long*)(_base + SegmentLayout.CapacityOffset) = size;
@@ -103,7 +114,8 @@ namespace PSSharedMemory.Engine
 
         /// <summary>
         /// Null when the header is valid for a file holding <paramref name="mappedSize"/> payload bytes;
-        /// otherwise why not, as a phrase that completes "the segment is corrupted: ...".
+        /// otherwise why not, as a phrase that completes "the segment is corrupted: ...". A growable
+        /// segment's size may exceed what was mapped: another process grew it since (the caller maps again).
         /// </summary>
         public string? Validate(long mappedSize)
         {
@@ -112,9 +124,9 @@ namespace PSSharedMemory.Engine
                 return "its header does not start with the PSSharedMemory magic number";
             }
 
-            if (LayoutVersion != SegmentLayout.LayoutVersion)
+            if (LayoutVersion != SegmentLayout.LayoutVersion && LayoutVersion != SegmentLayout.GrowableLayoutVersion)
             {
-                return $"its layout version is {LayoutVersion}, and this version of PSSharedMemory reads only version {SegmentLayout.LayoutVersion}";
+                return $"its layout version is {LayoutVersion}, and this version of PSSharedMemory reads only versions {SegmentLayout.LayoutVersion} and {SegmentLayout.GrowableLayoutVersion}";
             }
 
             if (HeaderSize != SegmentLayout.HeaderSize)
@@ -122,9 +134,18 @@ namespace PSSharedMemory.Engine
                 return $"its header size is {HeaderSize}, not {SegmentLayout.HeaderSize}";
             }
 
-            if (Size != mappedSize)
+            long size = Volatile.Read(ref Size);
+            if (IsGrowable)
             {
-                return $"its header says the size is {Size} bytes but the file holds {mappedSize}";
+                long maxSize = MaxSize;
+                if (maxSize < 1 || maxSize > SharedMemorySegment.MaxSize || size < 1 || size > maxSize)
+                {
+                    return $"its header says the size is {size} bytes and the largest {maxSize}, which is impossible";
+                }
+            }
+            else if (size != mappedSize)
+            {
+                return $"its header says the size is {size} bytes but the file holds {mappedSize}";
             }
 
             uint flags = (uint)Flags;
@@ -133,18 +154,21 @@ namespace PSSharedMemory.Engine
                 return $"its flags (0x{flags:x}) include bits this version does not know";
             }
 
-            return PayloadProblem(PayloadLength, ContentType, mappedSize);
+            return PayloadProblem(PayloadLength, ContentType, size);
         }
 
         /// <summary>
         /// A few loads that catch a header damaged by another process since it was opened; false sends
         /// the caller to <see cref="Validate"/> for the reason.
         /// </summary>
-        public bool LooksIntact(long mappedSize) =>
-            Magic == SegmentLayout.Magic
-            && Size == mappedSize
-            && *(uint*)(_base + SegmentLayout.LayoutVersionOffset) == (SegmentLayout.LayoutVersion | ((uint)SegmentLayout.HeaderSize << 16))
-            && ((uint)Flags & ~SegmentLayout.KnownFlags) == 0;
+        public bool LooksIntact(long mappedSize)
+        {
+            uint versionAndHeaderSize = *(uint*)(_base + SegmentLayout.LayoutVersionOffset);
+            bool sizeFits = versionAndHeaderSize == (SegmentLayout.LayoutVersion | ((uint)SegmentLayout.HeaderSize << 16))
+                ? Size == mappedSize
+                : versionAndHeaderSize == (SegmentLayout.GrowableLayoutVersion | ((uint)SegmentLayout.HeaderSize << 16));
+            return Magic == SegmentLayout.Magic && sizeFits && ((uint)Flags & ~SegmentLayout.KnownFlags) == 0;
+        }
 
         /// <summary>Null when a payload length and content type are in range; otherwise why not.</summary>
         public static string? PayloadProblem(long length, uint contentType, long size) =>

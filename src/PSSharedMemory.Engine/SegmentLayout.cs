@@ -9,7 +9,14 @@ namespace PSSharedMemory.Engine
         /// <summary>"PSSHMEM" followed by a NUL, read as a little-endian u64.</summary>
         public const ulong Magic = 0x004D454D48535350UL;
 
+        /// <summary>A segment of fixed size: the layout every version of PSSharedMemory reads.</summary>
         public const ushort LayoutVersion = 1;
+
+        /// <summary>
+        /// A growable segment: <c>Size</c> is its current size, which writers may raise (never lower) up to
+        /// <c>MaxSize</c>. Readers that know only version 1 refuse it rather than miss a grow.
+        /// </summary>
+        public const ushort GrowableLayoutVersion = 2;
 
         /// <summary>The payload starts here; 128 keeps it cache-line aligned.</summary>
         public const int HeaderSize = 128;
@@ -19,7 +26,7 @@ namespace PSSharedMemory.Engine
         public const int LayoutVersionOffset = 8;      // u16  LayoutVersion
         public const int HeaderSizeOffset = 10;        // u16  HeaderSize
         public const int FlagsOffset = 12;             // u32  SegmentFlags
-        public const int CapacityOffset = 16;          // u64  payload capacity in bytes, exactly as requested
+        public const int CapacityOffset = 16;          // u64  payload size in bytes; layout 2: rises when the segment grows
         public const int SequenceOffset = 24;          // u64  seqlock: odd while a write is in progress
         public const int PayloadLengthOffset = 32;     // u64  bytes of payload currently stored
         public const int ContentTypeOffset = 40;       // u32  SharedMemoryContentType
@@ -33,7 +40,9 @@ namespace PSSharedMemory.Engine
         public const int LockWaitersOffset = 80;       // u32  processes blocked on LockWord
         public const int LockOwnerPidOffset = 84;      // u32  process holding the lock, 0 when free
         public const int AbandonedLockPidOffset = 88;  // u32  a holder that died with the lock, not yet reported; 0 none
-        // 92..127 reserved, zero.
+        // 92..95 reserved, zero.
+        public const int MaxSizeOffset = 96;           // u64  layout 2: the most Size may grow to; layout 1: zero
+        // 104..127 reserved, zero.
 
         // Each wait word is followed directly by its waiter count; the Windows backend relies on that.
 

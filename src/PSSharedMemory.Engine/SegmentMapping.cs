@@ -21,10 +21,26 @@ namespace PSSharedMemory.Engine
         public virtual bool CanWaitForWake => true;
 
         /// <summary>
-        /// Null when the whole mapping is backed by the file; otherwise why touching it would fault (the file
-        /// was shrunk, or its memory is not allocated). Called before every access to the mapped memory.
+        /// Null when the file backs the first <paramref name="length"/> bytes; otherwise why touching them
+        /// would fault (the file was shrunk, or its memory is not allocated). Called before every access to
+        /// the mapped memory.
         /// </summary>
-        public virtual string? CheckIntact() => null;
+        public virtual string? CheckIntact(long length) => null;
+
+        /// <summary>The same check for this first mapping.</summary>
+        public string? CheckIntact() => CheckIntact(Length);
+
+        /// <summary>The file's length now.</summary>
+        public abstract long FileLength();
+
+        /// <summary>
+        /// Lengthens the file to <paramref name="fileLength"/> bytes and reserves their space, so that a full
+        /// store fails here and never when a page is touched. On failure the file keeps its old length.
+        /// </summary>
+        public abstract void Extend(long fileLength);
+
+        /// <summary>Maps the first <paramref name="length"/> bytes of the file, which the caller checked it holds.</summary>
+        public abstract MappedRegion MapRegion(long length);
 
         /// <summary>Tries to take the segment's cross-process lock without blocking.</summary>
         public abstract bool TryLock();

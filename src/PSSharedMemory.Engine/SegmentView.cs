@@ -10,8 +10,16 @@ namespace PSSharedMemory.Engine
     /// keeps the mapping alive even across a Dispose on another thread and first checks that the file
     /// still backs the whole mapping; a handle that is closed or removed is refused.
     /// </summary>
+    /// <remarks>
+    /// The header is always reached through the handle's first mapping, which never changes. The payload
+    /// is reached through the lease's <see cref="MappedRegion"/>: for a fixed segment that is the first
+    /// mapping too; a growable segment maps its file again when it grows (here or in another process,
+    /// which the header's size tells), and a replaced region stays mapped until the last lease on it ends.
+    /// </remarks>
     internal sealed unsafe class SegmentView
     {
+        private readonly object _regionGate = new object();
+        private MappedRegion _region;
         private int _disposed;
 
         public SegmentView(string name, SegmentStore store, SegmentMapping mapping)
@@ -20,7 +28,8 @@ namespace PSSharedMemory.Engine
             Store = store;
             Mapping = mapping;
             Header = new SegmentHeader(mapping.Base);
-            Size = mapping.Length - SegmentLayout.HeaderSize;
+            _region = new MappedRegion(mapping.Base, mapping.Length, null, null);
+            IsGrowable = Header.IsGrowable;
         }
 
         public string Name { get; }
@@ -33,8 +42,17 @@ namespace PSSharedMemory.Engine
 
         public SegmentHeader Header { get; }
 
-        /// <summary>The payload size the file holds, as mapped.</summary>
-        public long Size { get; }
+        /// <summary>Layout 2: the size may grow. Fixed when the segment is created.</summary>
+        public bool IsGrowable { get; }
+
+        /// <summary>
+        /// The payload's size now: the most a write may store without growing. For a fixed segment, what
+        /// the file holds as mapped; for a growable one, the header's size, which another process may raise.
+        /// </summary>
+        public long Size => IsGrowable ? Volatile.Read(ref Header.Size) : Volatile.Read(ref _region).Size;
+
+        /// <summary>The most a write may store: <see cref="Size"/>, or for a growable segment the size it may grow to.</summary>
+        public long MaxSize => IsGrowable ? Header.MaxSize : Size;
 
         /// <summary>Serialises lock ownership, closing and cancellation wake-ups of this handle.</summary>
         public object Gate { get; } = new object();
@@ -45,7 +63,10 @@ namespace PSSharedMemory.Engine
 
         public WaitWord LockWord => new WaitWord(Mapping, Header.LockWord);
 
-        /// <summary>Starts one operation: the mapping stays alive until the lease is disposed.</summary>
+        /// <summary>
+        /// Starts one operation: the mapping, and the region the lease carries, stay alive until the lease is
+        /// disposed. A growable segment that another process grew is mapped again first.
+        /// </summary>
         public Lease Enter()
         {
             if (IsDisposed)
@@ -54,17 +75,154 @@ namespace PSSharedMemory.Engine
             }
 
             Mapping.AddRef();
+            MappedRegion? region = null;
             try
             {
-                CheckIntact();
+                region = TakeRegion();
+                CheckIntact(region);
             }
             catch
             {
+                region?.Release();
                 Mapping.Release();
                 throw;
             }
 
-            return new Lease(Mapping);
+            return new Lease(Mapping, region);
+        }
+
+        private MappedRegion TakeRegion()
+        {
+            while (true)
+            {
+                MappedRegion region = Volatile.Read(ref _region);
+                if (IsGrowable && Volatile.Read(ref Header.Size) > region.Size)
+                {
+                    region = Refresh();
+                }
+
+                if (region.TryAddRef())
+                {
+                    return region;
+                }
+
+                // Replaced and unmapped between the read and the reference: take the new one.
+                if (IsDisposed)
+                {
+                    throw Closed();
+                }
+            }
+        }
+
+        /// <summary>
+        /// Maps the file again when another process grew it past the current region; returns the current
+        /// region (not referenced). Fails with Corrupted when the header claims more than the file holds.
+        /// </summary>
+        public MappedRegion Refresh()
+        {
+            lock (_regionGate)
+            {
+                MappedRegion current = _region;
+                long size = Volatile.Read(ref Header.Size);
+                if (size <= current.Size)
+                {
+                    return current;
+                }
+
+                if (size > Header.MaxSize)
+                {
+                    throw SegmentErrors.Corrupted(Name, $"its header says the size is {size} bytes, more than its largest, {Header.MaxSize}");
+                }
+
+                try
+                {
+                    // A grower lengthens the file before it raises the size, so a shorter file is damage.
+                    long fileLength = Mapping.FileLength();
+                    if (fileLength < SegmentLayout.HeaderSize + size)
+                    {
+                        throw SegmentErrors.Corrupted(Name, $"its header says the size is {size} bytes but the file holds {Math.Max(0, fileLength - SegmentLayout.HeaderSize)}");
+                    }
+
+                    return Replace(Mapping.MapRegion(SegmentLayout.HeaderSize + size));
+                }
+                catch (NativeException e)
+                {
+                    throw Translate(e);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Grows the segment so it holds at least <paramref name="needed"/> payload bytes, and moves the
+        /// lease to the larger region. The caller holds the segment's lock and the lease, and checked that
+        /// <paramref name="needed"/> is within <see cref="MaxSize"/>. Fails with OutOfSpace, leaving the
+        /// segment as it was.
+        /// </summary>
+        public void Grow(long needed, ref Lease lease)
+        {
+            lock (_regionGate)
+            {
+                long size = Volatile.Read(ref Header.Size);
+                if (needed > size)
+                {
+                    long grown = GrowthFor(needed, Header.MaxSize);
+                    try
+                    {
+                        // Lengthen and reserve the file before any process may map it at the new size.
+                        Mapping.Extend(SegmentLayout.HeaderSize + grown);
+                        MappedRegion region = Mapping.MapRegion(SegmentLayout.HeaderSize + grown);
+                        Volatile.Write(ref Header.Size, grown);
+                        Replace(region);
+                    }
+                    catch (NativeException e)
+                    {
+                        throw SegmentErrors.Translate(e, Name, Store, grown);
+                    }
+                }
+            }
+
+            MoveToCurrentRegion(ref lease);
+        }
+
+        /// <summary>Moves <paramref name="lease"/> to the current region, mapping the file again if another process grew it.</summary>
+        public void MoveToCurrentRegion(ref Lease lease)
+        {
+            MappedRegion current = TakeRegion();
+            if (current == lease.Region)
+            {
+                current.Release();
+                return;
+            }
+
+            lease.Move(current);
+        }
+
+        /// <summary>
+        /// The size a growable segment takes to hold <paramref name="needed"/> bytes: a quarter more, at
+        /// least 4 KiB, at most <paramref name="maxSize"/>, so a run of appends grows it a few times, not each time.
+        /// </summary>
+        public static long GrowthFor(long needed, long maxSize)
+        {
+            long headroom = Math.Max(needed / 4, MinimumGrowableSize);
+            return needed > maxSize - headroom ? maxSize : needed + headroom;
+        }
+
+        /// <summary>The smallest size a growable segment is created with, and the least it grows by.</summary>
+        public const long MinimumGrowableSize = 4096;
+
+        private MappedRegion Replace(MappedRegion region)
+        {
+            MappedRegion old = _region;
+            Volatile.Write(ref _region, region);
+            if (IsDisposed)
+            {
+                // Closed meanwhile: nothing would retire this one later.
+                region.Retire();
+            }
+
+            // The first mapping also carries the header, so it stays until the handle closes.
+            old.Retire();
+            return region;
         }
 
         /// <summary>
@@ -72,12 +230,14 @@ namespace PSSharedMemory.Engine
         /// of letting the next access fault. One fstat; a truncation after it and before the access can still
         /// fault, which .NET cannot catch (see "Trust model" in docs/segment-format.md).
         /// </summary>
-        public void CheckIntact()
+        public void CheckIntact() => CheckIntact(Volatile.Read(ref _region));
+
+        private void CheckIntact(MappedRegion region)
         {
             string? damage;
             try
             {
-                damage = Mapping.CheckIntact();
+                damage = Mapping.CheckIntact(region.Length);
             }
             catch (NativeException e)
             {
@@ -117,25 +277,49 @@ namespace PSSharedMemory.Engine
         /// <summary>Marks the handle closed; true for the first caller only. Callers hold <see cref="Gate"/>.</summary>
         public bool MarkDisposed() => Interlocked.Exchange(ref _disposed, 1) == 0;
 
-        /// <summary>Wakes this handle's waiters on other threads, then releases the mapping once no lease remains.</summary>
+        /// <summary>Wakes this handle's waiters on other threads, then releases the mappings once no lease remains.</summary>
         public void Close()
         {
             ChangeWord.WakeAllQuietly();
             LockWord.WakeAllQuietly();
+            lock (_regionGate)
+            {
+                _region.Retire();
+            }
+
             Mapping.Dispose();
         }
 
         private ObjectDisposedException Closed() =>
             new ObjectDisposedException(nameof(SharedMemorySegment), $"The handle to segment '{Name}' was closed.");
 
-        /// <summary>Keeps the mapping alive for the length of one operation.</summary>
-        public readonly struct Lease : IDisposable
+        /// <summary>Keeps the mapping and one payload region alive for the length of one operation.</summary>
+        public struct Lease : IDisposable
         {
             private readonly SegmentMapping _mapping;
 
-            public Lease(SegmentMapping mapping) => _mapping = mapping;
+            public Lease(SegmentMapping mapping, MappedRegion region)
+            {
+                _mapping = mapping;
+                Region = region;
+            }
 
-            public void Dispose() => _mapping.Release();
+            /// <summary>The region through which this operation reaches the payload.</summary>
+            public MappedRegion Region { get; private set; }
+
+            /// <summary>Moves to <paramref name="region"/>, which the caller referenced, releasing the old one.</summary>
+            public void Move(MappedRegion region)
+            {
+                MappedRegion old = Region;
+                Region = region;
+                old.Release();
+            }
+
+            public void Dispose()
+            {
+                Region.Release();
+                _mapping.Release();
+            }
         }
     }
 }

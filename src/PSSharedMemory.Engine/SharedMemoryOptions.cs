@@ -14,5 +14,19 @@ namespace PSSharedMemory.Engine
         /// scope and 0660 in the global scope. Ignored on Windows, where the per-user folder's ACL applies.
         /// </summary>
         public int? Permissions { get; set; }
+
+        /// <summary>
+        /// True to create a growable segment: a write that needs more room than its size grows it (up to
+        /// <see cref="MaximumSize"/>) instead of failing with PayloadTooLarge. Other processes' handles follow
+        /// the grow. Its file uses layout version 2 (docs/segment-format.md), which readers of version 1 refuse.
+        /// </summary>
+        public bool Growable { get; set; }
+
+        /// <summary>
+        /// With <see cref="Growable"/>: the most the segment may grow to, in bytes. Null means
+        /// <see cref="SharedMemorySegment.MaxSize"/> (1 TiB); the store's free space usually ends growth first,
+        /// with OutOfSpace at the write that needs it.
+        /// </summary>
+        public long? MaximumSize { get; set; }
     }
 }

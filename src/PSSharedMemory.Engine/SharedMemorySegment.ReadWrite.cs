@@ -45,9 +45,14 @@ namespace PSSharedMemory.Engine
             fixed (byte* source = payload)
             {
                 var copier = new CopyFrom { Source = source + offset, Count = count };
-                using (_view.Enter())
+                SegmentView.Lease lease = _view.Enter();
+                try
                 {
-                    return _channel.Write(contentType, ifVersion, append, lockTimeout, cancellationToken, ref copier);
+                    return _channel.Write(ref lease, contentType, ifVersion, append, lockTimeout, cancellationToken, ref copier);
+                }
+                finally
+                {
+                    lease.Dispose();
                 }
             }
         }
@@ -87,7 +92,7 @@ namespace PSSharedMemory.Engine
             CheckContentType(contentType);
 
             // Worst case is 3 bytes per UTF-16 unit; count exactly only when that might not fit.
-            if ((long)text.Length * 3 > Size)
+            if ((long)text.Length * 3 > _view.MaxSize)
             {
                 CheckFits(SharedMemoryContent.Utf8.GetByteCount(text));
             }
@@ -95,9 +100,14 @@ namespace PSSharedMemory.Engine
             fixed (char* chars = text)
             {
                 var encoder = new EncodeFrom { Chars = chars, Count = text.Length };
-                using (_view.Enter())
+                SegmentView.Lease lease = _view.Enter();
+                try
                 {
-                    return _channel.Write(contentType, ifVersion, append, lockTimeout, cancellationToken, ref encoder);
+                    return _channel.Write(ref lease, contentType, ifVersion, append, lockTimeout, cancellationToken, ref encoder);
+                }
+                finally
+                {
+                    lease.Dispose();
                 }
             }
         }
@@ -113,9 +123,14 @@ namespace PSSharedMemory.Engine
         {
             var copier = new CopyToNewArray();
             long version;
-            using (_view.Enter())
+            SegmentView.Lease lease = _view.Enter();
+            try
             {
-                version = _channel.Read(lockTimeout, cancellationToken, ref copier);
+                version = _channel.Read(ref lease, lockTimeout, cancellationToken, ref copier);
+            }
+            finally
+            {
+                lease.Dispose();
             }
 
             return new SharedMemoryContent(copier.Buffer!, copier.ContentType, version);
@@ -139,9 +154,14 @@ namespace PSSharedMemory.Engine
             }
 
             var copier = new CopyIntoArray { Buffer = buffer, Offset = offset };
-            using (_view.Enter())
+            SegmentView.Lease lease = _view.Enter();
+            try
             {
-                version = _channel.Read(lockTimeout, cancellationToken, ref copier);
+                version = _channel.Read(ref lease, lockTimeout, cancellationToken, ref copier);
+            }
+            finally
+            {
+                lease.Dispose();
             }
 
             contentType = copier.ContentType;
@@ -159,9 +179,14 @@ namespace PSSharedMemory.Engine
         public string ReadText(TimeSpan lockTimeout, CancellationToken cancellationToken, out SharedMemoryContentType contentType, out long version)
         {
             var decoder = new DecodeTo();
-            using (_view.Enter())
+            SegmentView.Lease lease = _view.Enter();
+            try
             {
-                version = _channel.Read(lockTimeout, cancellationToken, ref decoder);
+                version = _channel.Read(ref lease, lockTimeout, cancellationToken, ref decoder);
+            }
+            finally
+            {
+                lease.Dispose();
             }
 
             contentType = decoder.ContentType;
@@ -170,9 +195,11 @@ namespace PSSharedMemory.Engine
 
         private void CheckFits(long length)
         {
-            if (length > Size)
+            // A growable segment grows under the lock when the payload needs it; only its largest size is checked here.
+            long largest = _view.MaxSize;
+            if (length > largest)
             {
-                throw SegmentErrors.PayloadTooLarge(Name, length, Size);
+                throw SegmentErrors.PayloadTooLarge(Name, length, largest);
             }
         }
 

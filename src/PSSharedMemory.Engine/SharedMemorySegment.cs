@@ -48,8 +48,17 @@ namespace PSSharedMemory.Engine
         /// <summary>The namespace the segment lives in.</summary>
         public SharedMemoryScope Scope => _view.Scope;
 
-        /// <summary>The payload's size in bytes: the most one write can hold, exactly as requested at creation.</summary>
-        public long Size => _view.Size;
+        /// <summary>
+        /// The payload's size in bytes: the most one write can hold, exactly as requested at creation. A
+        /// growable segment's size is its current one, which rises when a write needs more room.
+        /// </summary>
+        public long Size => _view.IsGrowable ? Peek(h => Volatile.Read(ref h.Size)) : _view.Size;
+
+        /// <summary>True when the segment grows to hold a larger write (up to <see cref="MaximumSize"/>) instead of refusing it.</summary>
+        public bool IsGrowable => _view.IsGrowable;
+
+        /// <summary>The most the segment can hold: <see cref="Size"/> for a segment of fixed size, the limit of its growth otherwise.</summary>
+        public long MaximumSize => _view.IsGrowable ? Peek(h => h.MaxSize) : _view.Size;
 
         /// <summary>The former name of <see cref="Size"/>.</summary>
         [EditorBrowsable(EditorBrowsableState.Never)]
@@ -206,12 +215,14 @@ namespace PSSharedMemory.Engine
                     throw _view.Translate(e);
                 }
 
-                return new SharedMemorySegmentInfo(Name, Scope, Size, snapshot.PayloadLength, (SharedMemoryContentType)snapshot.ContentType,
+                return new SharedMemorySegmentInfo(Name, Scope, _view.Size, snapshot.PayloadLength, (SharedMemoryContentType)snapshot.ContentType,
                     snapshot.Sequence >> 1, snapshot.LastWriterPid, SegmentHeader.FromUnixNanoseconds(snapshot.LastWriteTime),
                     SegmentHeader.FromUnixNanoseconds(_view.Header.CreationTime), _view.Header.CreatorPid, IsReadOnly)
                 {
                     IsLocked = locked,
                     LockHolderProcessId = holder,
+                    IsGrowable = _view.IsGrowable,
+                    MaximumSize = _view.MaxSize,
                 };
             }
         }
@@ -301,9 +312,14 @@ namespace PSSharedMemory.Engine
             fixed (byte* source = payload)
             {
                 var pausing = new PausingCopy { Source = source, Count = payload.Length, MidWrite = midWrite };
-                using (_view.Enter())
+                SegmentView.Lease lease = _view.Enter();
+                try
                 {
-                    _channel.Write(SharedMemoryContentType.Bytes, null, false, DefaultLockTimeout, CancellationToken.None, ref pausing);
+                    _channel.Write(ref lease, SharedMemoryContentType.Bytes, null, false, DefaultLockTimeout, CancellationToken.None, ref pausing);
+                }
+                finally
+                {
+                    lease.Dispose();
                 }
             }
         }

@@ -38,8 +38,14 @@ namespace PSSharedMemory.Engine
         /// <summary>The namespace the segment lives in.</summary>
         public SharedMemoryScope Scope { get; }
 
-        /// <summary>The payload's size in bytes, fixed at creation.</summary>
+        /// <summary>The payload's size in bytes: fixed at creation, or the current size of a growable segment.</summary>
         public long Size { get; }
+
+        /// <summary>True when the segment grows to hold a larger write instead of refusing it.</summary>
+        public bool IsGrowable { get; internal set; }
+
+        /// <summary>The most the segment can hold: <see cref="Size"/> when it is fixed, the limit of its growth otherwise.</summary>
+        public long MaximumSize { get; internal set; }
 
         /// <summary>The former name of <see cref="Size"/>.</summary>
         [EditorBrowsable(EditorBrowsableState.Never)]

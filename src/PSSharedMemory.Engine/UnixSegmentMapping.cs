@@ -41,11 +41,55 @@ namespace PSSharedMemory.Engine
         /// <summary>The file's status when it was opened; its device and inode never change while it is open.</summary>
         public Libc.FileStatus Identity { get; }
 
-        public override string? CheckIntact()
+        public override long FileLength() => Libc.Fstat(_fd).Size;
+
+        public override void Extend(long fileLength)
+        {
+            long old = Libc.Fstat(_fd).Size;
+            if (old >= fileLength)
+            {
+                return;
+            }
+
+            Libc.Ftruncate(_fd, fileLength);
+            if (Libc.IsMacOS)
+            {
+                return;
+            }
+
+            try
+            {
+                Libc.Fallocate(_fd, old, fileLength - old);
+            }
+            catch (NativeException e) when (e.ErrorCode == Libc.EOPNOTSUPP || e.ErrorCode == Libc.EINVAL)
+            {
+                // A file system without fallocate: the pages are then reserved on first touch.
+            }
+            catch (NativeException)
+            {
+                // Out of space: no process maps past the old length yet, so it can be restored.
+                try
+                {
+                    Libc.Ftruncate(_fd, old);
+                }
+                catch (NativeException)
+                {
+                }
+
+                throw;
+            }
+        }
+
+        public override MappedRegion MapRegion(long length)
+        {
+            SafeMappedView view = Libc.Mmap(_fd, length, _readOnly);
+            return new MappedRegion((byte*)view.DangerousGetHandle(), length, view, view.Dispose);
+        }
+
+        public override string? CheckIntact(long length)
         {
             // Touching a page past the end of the file raises SIGBUS, which .NET cannot catch.
             Libc.FileStatus status = Libc.Fstat(_fd);
-            long length = _view.Length;
             if (status.Size < length)
             {
                 return $"its file was cut to {SharedMemoryException.Bytes(status.Size)} bytes, but it needs {SharedMemoryException.Bytes(length)}; some other program changed it";

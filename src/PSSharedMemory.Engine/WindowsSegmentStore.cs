@@ -21,9 +21,9 @@ namespace PSSharedMemory.Engine
         private const int ErrorFileNotFound = 2;
         private const int ErrorPathNotFound = 3;
         private const int ErrorAccessDenied = 5;
-        private const int ErrorHandleDiskFull = 39;
+        internal const int ErrorHandleDiskFull = 39;
         private const int ErrorFileExists = 80;
-        private const int ErrorDiskFull = 112;
+        internal const int ErrorDiskFull = 112;
         private const int ErrorAlreadyExists = 183;
 
         public WindowsSegmentStore(SharedMemoryScope scope, string root)
@@ -262,6 +262,42 @@ namespace PSSharedMemory.Engine
         public override byte* Base => _base;
 
         public override long Length => _length;
+
+        public override long FileLength() => _stream.Length;
+
+        public override void Extend(long fileLength)
+        {
+            long old = _stream.Length;
+            if (old >= fileLength)
+            {
+                return;
+            }
+
+            try
+            {
+                // Lengthening a file that has mapped views is allowed (only cutting one short is refused),
+                // and allocates the space now, so a full disk fails here.
+                _stream.SetLength(fileLength);
+            }
+            catch (IOException e) when ((e.HResult & 0xFFFF) == WindowsSegmentStore.ErrorDiskFull || (e.HResult & 0xFFFF) == WindowsSegmentStore.ErrorHandleDiskFull)
+            {
+                throw NativeException.FromWin32("SetEndOfFile", e.HResult & 0xFFFF, _stream.Name);
+            }
+        }
+
+        public override MappedRegion MapRegion(long length)
+        {
+            // A larger file needs a larger file mapping object; views of one file are coherent across them.
+            using MemoryMappedFile file = MemoryMappedFile.CreateFromFile(_stream, null, length, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
+            MemoryMappedViewAccessor view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);
+            byte* pointer = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+            return new MappedRegion(pointer + view.PointerOffset, length, view.SafeMemoryMappedViewHandle, () =>
+            {
+                view.SafeMemoryMappedViewHandle.ReleasePointer();
+                view.Dispose();
+            });
+        }
 
         public override bool TryLock() => Kernel32.TryLockFile(_stream.SafeFileHandle);
 

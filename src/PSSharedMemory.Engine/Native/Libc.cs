@@ -210,12 +210,15 @@ namespace PSSharedMemory.Engine.Native
         }
 
         /// <summary>Reserves the file's blocks now, so a full store fails here and not with SIGBUS later.</summary>
-        public static void Fallocate(SafeFileDescriptor fd, long length)
+        public static void Fallocate(SafeFileDescriptor fd, long length) => Fallocate(fd, 0, length);
+
+        /// <summary>Reserves <paramref name="length"/> bytes of the file from <paramref name="offset"/>, lengthening it if needed.</summary>
+        public static void Fallocate(SafeFileDescriptor fd, long offset, long length)
         {
             int error;
             do
             {
-                error = posix_fallocate_(fd, 0, length);
+                error = posix_fallocate_(fd, offset, length);
             }
             while (error == EINTR);
 
