@@ -171,8 +171,10 @@ namespace PSSharedMemory.Engine
                         // Lengthen and reserve the file before any process may map it at the new size.
                         Mapping.Extend(SegmentLayout.HeaderSize + grown);
                         MappedRegion region = Mapping.MapRegion(SegmentLayout.HeaderSize + grown);
+                        GrowthPausePoint?.Invoke("extended");
                         Volatile.Write(ref Header.Size, grown);
                         Replace(region);
+                        GrowthPausePoint?.Invoke("resized");
                     }
                     catch (NativeException e)
                     {
@@ -206,6 +208,9 @@ namespace PSSharedMemory.Engine
             long headroom = Math.Max(needed / 4, MinimumGrowableSize);
             return needed > maxSize - headroom ? maxSize : needed + headroom;
         }
+
+        /// <summary>Test hook: called inside a grow, after the file is lengthened ("extended") and after the header's size is raised ("resized").</summary>
+        internal static Action<string>? GrowthPausePoint;
 
         /// <summary>The smallest size a growable segment is created with, and the least it grows by.</summary>
         public const long MinimumGrowableSize = 4096;

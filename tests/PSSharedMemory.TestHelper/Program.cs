@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading;
@@ -140,6 +141,127 @@ internal static class Program
                 }
 
                 return 0;
+
+            case "grow-writer":
+                // Writes checksummed payloads from 1 KiB up to N bytes, half as long again each time, so a
+                // growable segment grows on most writes; reports each new size.
+                using (SharedMemorySegment segment = SharedMemorySegment.Open(name))
+                {
+                    long max = long.Parse(args[2], CultureInfo.InvariantCulture);
+                    var random = new Random(20261127);
+                    long size = segment.Size;
+                    int writes = 0;
+                    int grows = 0;
+                    Console.WriteLine("writing");
+                    for (long length = 1024; ; length = Math.Min(max, length * 3 / 2))
+                    {
+                        segment.Write(Checksummed(random, (int)length), SharedMemoryContentType.Bytes);
+                        writes++;
+                        if (segment.Size != size)
+                        {
+                            size = segment.Size;
+                            grows++;
+                            Console.WriteLine("grew " + size.ToString(CultureInfo.InvariantCulture));
+                        }
+
+                        if (length == max)
+                        {
+                            break;
+                        }
+                    }
+
+                    Console.WriteLine("done " + writes.ToString(CultureInfo.InvariantCulture) + " " + grows.ToString(CultureInfo.InvariantCulture)
+                        + " " + SHA256.HashData(segment.Read().Data).AsSpan(0, 8).ToArray().Aggregate(new StringBuilder(), (b, x) => b.Append(x.ToString("x2", CultureInfo.InvariantCulture))));
+                }
+
+                return 0;
+
+            case "grow-and-pause":
+                // Starts a checksummed write of N bytes that grows the segment, and stops for good at a stage of
+                // it, so the test can kill this process there: "extended" (the file is longer, the header's
+                // size not yet raised), "resized" (the size raised, the write not begun) or "copying" (half
+                // the payload copied, the sequence odd).
+                using (SharedMemorySegment segment = SharedMemorySegment.Open(name))
+                {
+                    int length = int.Parse(args[2], CultureInfo.InvariantCulture);
+                    string stage = args[3];
+                    byte[] payload = Checksummed(new Random(7), length);
+                    Action pause = () =>
+                    {
+                        Console.WriteLine("paused " + stage);
+                        Thread.Sleep(Timeout.Infinite);
+                    };
+                    if (stage == "copying")
+                    {
+                        segment.WriteWithPause(payload, pause);
+                    }
+                    else
+                    {
+                        SegmentView.GrowthPausePoint = reached =>
+                        {
+                            if (reached == stage)
+                            {
+                                pause();
+                            }
+                        };
+                        segment.Write(payload, SharedMemoryContentType.Bytes);
+                    }
+                }
+
+                return 0;
+
+            case "checksum-reader":
+                // Reads in a loop and checks every payload's SHA-256 trailer until a line arrives on stdin;
+                // then reads once more and reports what it saw. Exits 4 at the first torn payload.
+                using (SharedMemorySegment segment = SharedMemorySegment.Open(name))
+                {
+                    var stop = new ManualResetEventSlim();
+                    var input = new Thread(() =>
+                    {
+                        Console.In.ReadLine();
+                        stop.Set();
+                    }) { IsBackground = true };
+                    input.Start();
+                    long reads = 0;
+                    long interrupted = 0;
+                    long longest = 0;
+                    var versions = new System.Collections.Generic.HashSet<long>();
+                    Console.WriteLine("reading");
+                    bool last = false;
+                    while (true)
+                    {
+                        last = stop.IsSet;
+                        try
+                        {
+                            SharedMemoryContent content = segment.Read(TimeSpan.FromSeconds(30), CancellationToken.None);
+                            if (content.Data.Length > 0 && !HasValidChecksum(content.Data))
+                            {
+                                Console.WriteLine("torn " + content.Data.Length.ToString(CultureInfo.InvariantCulture) + " at version " + content.Version.ToString(CultureInfo.InvariantCulture));
+                                return 4;
+                            }
+
+                            reads++;
+                            versions.Add(content.Version);
+                            longest = Math.Max(longest, content.Data.Length);
+                            if (last)
+                            {
+                                Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "final {0} {1} reads {2} versions {3} interrupted {4} longest {5}",
+                                    content.Data.Length, content.Version, reads, versions.Count, interrupted, longest));
+                                return 0;
+                            }
+                        }
+                        catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.InterruptedWrite)
+                        {
+                            interrupted++;
+                            if (last)
+                            {
+                                Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "final interrupted reads {0} versions {1} interrupted {2} longest {3}",
+                                    reads, versions.Count, interrupted, longest));
+                                return 0;
+                            }
+                        }
+                    }
+                }
 
             case "open-and-wait":
                 // Opens the segment, says so, then on each line from stdin reads it and reports the outcome.
@@ -300,4 +422,16 @@ internal static class Program
 
         return 0;
     }
+
+    /// <summary>A payload of <paramref name="length"/> random bytes whose last 32 are the SHA-256 of the rest.</summary>
+    private static byte[] Checksummed(Random random, int length)
+    {
+        var payload = new byte[length];
+        random.NextBytes(payload.AsSpan(0, length - 32));
+        SHA256.HashData(payload.AsSpan(0, length - 32)).CopyTo(payload, length - 32);
+        return payload;
+    }
+
+    private static bool HasValidChecksum(byte[] data) =>
+        data.Length >= 33 && SHA256.HashData(data.AsSpan(0, data.Length - 32)).AsSpan().SequenceEqual(data.AsSpan(data.Length - 32));
 }
