@@ -205,14 +205,14 @@ namespace PSSharedMemory.Engine
         /// </summary>
         public static long GrowthFor(long needed, long maxSize)
         {
-            long headroom = Math.Max(needed / 4, MinimumGrowableSize);
-            return needed > maxSize - headroom ? maxSize : needed + headroom;
+            long size = needed > maxSize - needed / 4 ? maxSize : needed + needed / 4;
+            return Math.Min(Math.Max(size, MinimumGrowableSize), maxSize);
         }
 
         /// <summary>Test hook: called inside a grow, after the file is lengthened ("extended") and after the header's size is raised ("resized").</summary>
         internal static Action<string>? GrowthPausePoint;
 
-        /// <summary>The smallest size a growable segment is created with, and the least it grows by.</summary>
+        /// <summary>The smallest size a growable segment grows to.</summary>
         public const long MinimumGrowableSize = 4096;
 
         private MappedRegion Replace(MappedRegion region)

@@ -119,6 +119,12 @@ namespace PSSharedMemory.Engine
         /// <summary>The directory that holds a scope's segment files (see docs/segment-format.md).</summary>
         public static string GetStoreDirectory(SharedMemoryScope scope = SharedMemoryScope.User) => SegmentStore.For(scope).Directory;
 
+        /// <summary>
+        /// The size a growable segment takes to hold <paramref name="payloadLength"/> bytes, at creation and at
+        /// each grow: a quarter more than the payload, at least 4 KiB, at most <see cref="MaxSize"/>.
+        /// </summary>
+        public static long GrowableSizeFor(long payloadLength) => SegmentView.GrowthFor(Math.Max(payloadLength, 1), SegmentCatalog.LargestSize);
+
         /// <summary>Creates a new segment. Fails with AlreadyExists when the name is taken.</summary>
         /// <param name="name">A name that follows <see cref="SegmentName.Rule"/>.</param>
         /// <param name="size">Payload size in bytes, 1 to <see cref="MaxSize"/>. Not rounded.</param>

@@ -65,7 +65,7 @@ namespace PSSharedMemory
             SharedMemoryErrorCode.NotFound => "Create it with New-SharedMemory, or list the existing ones with Get-SharedMemory.",
             SharedMemoryErrorCode.AlreadyExists => "Open it by name, or remove it first with Remove-SharedMemory.",
             SharedMemoryErrorCode.Removed => "Create it again with New-SharedMemory, or open the new one if it was re-created.",
-            SharedMemoryErrorCode.PayloadTooLarge => "Create it larger with New-SharedMemory -Size, after Remove-SharedMemory.",
+            SharedMemoryErrorCode.PayloadTooLarge => "After Remove-SharedMemory, create it again with New-SharedMemory -Growable (it then grows as writes need), or with a larger -Size or -MaximumSize.",
             SharedMemoryErrorCode.Corrupted => "Remove it with Remove-SharedMemory and create it again.",
             SharedMemoryErrorCode.InterruptedWrite => "Write the segment again with Write-SharedMemory.",
             SharedMemoryErrorCode.LockTimeout => "Wait longer with a larger -Timeout, or release the lock in the session that holds it with Unlock-SharedMemory.",
@@ -93,6 +93,10 @@ namespace PSSharedMemory
         public static ErrorRecord InvalidPermission(string value) => new ErrorRecord(
             new ArgumentException($"'{value}' is not a permission. Give Unix permission bits as three octal digits, such as 600 or 660."),
             "InvalidPermission", ErrorCategory.InvalidArgument, value);
+
+        public static ErrorRecord MaximumSizeNeedsGrowable() => new ErrorRecord(
+            new ArgumentException("-MaximumSize limits how far a growable segment grows, and this segment has a fixed size. Add -Growable, or leave out -MaximumSize."),
+            "MaximumSizeNeedsGrowable", ErrorCategory.InvalidArgument, null);
 
         public static ErrorRecord ConflictingOutput(string parameters) => new ErrorRecord(
             new ArgumentException($"The parameters {parameters} choose different kinds of output; use only one of them."),

@@ -77,17 +77,8 @@ namespace PSSharedMemory
             contentType = SharedMemoryContentType.Bytes;
         }
 
-        /// <summary>The capacity Write-SharedMemory gives a segment it creates: the smallest power of two that holds the payload, at least 64 KiB.</summary>
-        public static long AutoSize(long payloadLength)
-        {
-            long size = 64 * 1024;
-            while (size < payloadLength && size < SharedMemorySegment.MaxSize)
-            {
-                size <<= 1;
-            }
-
-            return size;
-        }
+        /// <summary>The size Write-SharedMemory gives a growable segment it creates: the payload and a quarter more, at least 4 KiB.</summary>
+        public static long AutoSize(long payloadLength) => SharedMemorySegment.GrowableSizeFor(payloadLength);
 
         /// <summary>
         /// Text as lines, as Get-Content reads a file: split at CRLF, LF or CR, and a line break at the very end

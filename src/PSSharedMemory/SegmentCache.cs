@@ -55,7 +55,7 @@ namespace PSSharedMemory
                 return cached!;
             }
 
-            SharedMemorySegment segment = SharedMemorySegment.OpenOrCreate(name, sizeIfNew, new SharedMemoryOptions { Scope = scope }, out created);
+            SharedMemorySegment segment = SharedMemorySegment.OpenOrCreate(name, sizeIfNew, new SharedMemoryOptions { Scope = scope, Growable = true }, out created);
             return Add(key, segment);
         }
 

@@ -46,6 +46,8 @@ namespace PSSharedMemory
             Status = info.Status;
             Problem = info.Problem;
             IsReadOnly = info.IsReadOnly;
+            IsGrowable = info.IsGrowable;
+            MaximumSize = info.MaximumSize;
         }
 
         /// <summary>The segment's name.</summary>
@@ -54,8 +56,14 @@ namespace PSSharedMemory
         /// <summary>User (only this user) or Global (machine-wide).</summary>
         public SharedMemoryScope Scope { get; }
 
-        /// <summary>Payload capacity in bytes.</summary>
+        /// <summary>Payload size in bytes: fixed, or for a growable segment its size now.</summary>
         public long Size { get; }
+
+        /// <summary>True when a larger write grows the segment (up to MaximumSize) instead of failing.</summary>
+        public bool IsGrowable { get; internal set; }
+
+        /// <summary>The most the segment can hold: Size when it is fixed, the limit of its growth when it is growable.</summary>
+        public long MaximumSize { get; internal set; }
 
         /// <summary>Bytes of payload stored by the last write.</summary>
         public long Length { get; }

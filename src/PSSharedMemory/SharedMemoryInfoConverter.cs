@@ -55,7 +55,11 @@ namespace PSSharedMemory
                 Get<int>(sourceValue, nameof(SharedMemoryInfo.CreatorProcessId)),
                 Get<SharedMemorySegmentStatus>(sourceValue, nameof(SharedMemoryInfo.Status)),
                 Get<string>(sourceValue, nameof(SharedMemoryInfo.Problem)),
-                Get<bool>(sourceValue, nameof(SharedMemoryInfo.IsReadOnly)));
+                Get<bool>(sourceValue, nameof(SharedMemoryInfo.IsReadOnly)))
+            {
+                IsGrowable = Get<bool>(sourceValue, nameof(SharedMemoryInfo.IsGrowable)),
+                MaximumSize = Get<long>(sourceValue, nameof(SharedMemoryInfo.MaximumSize)),
+            };
         }
 
         /// <inheritdoc />

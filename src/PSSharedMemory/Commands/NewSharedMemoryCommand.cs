@@ -4,7 +4,7 @@ using PSSharedMemory.Engine;
 
 namespace PSSharedMemory.Commands
 {
-    /// <summary>New-SharedMemory: creates a segment of a fixed size and returns it.</summary>
+    /// <summary>New-SharedMemory: creates a segment of a fixed size, or a growable one, and returns it.</summary>
     [Cmdlet(VerbsCommon.New, "SharedMemory", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, HelpUri = HelpLinks.New)]
     [OutputType(typeof(SharedMemoryInfo))]
     public sealed class NewSharedMemoryCommand : ScopedCommandBase
@@ -21,9 +21,17 @@ namespace PSSharedMemory.Commands
         [AllowEmptyString]
         public string Name { get; set; } = string.Empty;
 
-        /// <summary>Payload capacity in bytes (64KB, 1MB...); fixed for the segment's life. Default 64 KiB.</summary>
+        /// <summary>Payload size in bytes (64KB, 1MB...); fixed for the segment's life unless -Growable. Default 64 KiB, or 4 KiB with -Growable.</summary>
         [Parameter(Position = 1)]
         public long Size { get; set; } = DefaultSize;
+
+        /// <summary>Create a growable segment: a write that needs more room grows it, up to -MaximumSize, instead of failing.</summary>
+        [Parameter]
+        public SwitchParameter Growable { get; set; }
+
+        /// <summary>With -Growable: the most the segment may grow to, in bytes (default 1 TiB; the store's free space usually ends growth first).</summary>
+        [Parameter]
+        public long MaximumSize { get; set; }
 
         /// <summary>Unix permission bits as octal digits (600, 660); default 600 for User, 660 for Global. Ignored on Windows.</summary>
         [Parameter]
@@ -33,6 +41,17 @@ namespace PSSharedMemory.Commands
         /// <inheritdoc />
         protected override void BeginProcessing()
         {
+            bool sizeGiven = MyInvocation.BoundParameters.ContainsKey(nameof(Size));
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(MaximumSize)) && !Growable)
+            {
+                ThrowTerminatingError(ErrorHelper.MaximumSizeNeedsGrowable());
+            }
+
+            if (Growable && !sizeGiven)
+            {
+                Size = SharedMemorySegment.GrowableSizeFor(0);
+            }
+
             if (MyInvocation.BoundParameters.ContainsKey(nameof(Permission)))
             {
                 string digits = Permission.StartsWith("0o", StringComparison.OrdinalIgnoreCase) ? Permission.Substring(2) : Permission;
@@ -56,14 +75,20 @@ namespace PSSharedMemory.Commands
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
-            if (!ShouldProcess($"{Name} ({Scope})", $"Create shared memory segment of {Size} bytes"))
+            if (!ShouldProcess($"{Name} ({Scope})", Growable ? $"Create growable shared memory segment of {Size} bytes" : $"Create shared memory segment of {Size} bytes"))
             {
                 return;
             }
 
             try
             {
-                var options = new SharedMemoryOptions { Scope = Scope, Permissions = _permissions };
+                var options = new SharedMemoryOptions
+                {
+                    Scope = Scope,
+                    Permissions = _permissions,
+                    Growable = Growable,
+                    MaximumSize = MyInvocation.BoundParameters.ContainsKey(nameof(MaximumSize)) ? MaximumSize : (long?)null,
+                };
                 SharedMemorySegment segment = SegmentCache.Add(SharedMemorySegment.Create(Name, Size, options));
                 WriteObject(new SharedMemoryInfo(segment.GetInfo()));
             }
