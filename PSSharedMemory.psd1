@@ -1,6 +1,6 @@
 @{
     RootModule           = 'PSSharedMemory.dll'
-    ModuleVersion        = '0.1.0'
+    ModuleVersion        = '0.2.0'
     CompatiblePSEditions = @('Desktop', 'Core')
     GUID                 = '5b0f3c1e-8a7d-4c2b-9e61-3f2a7d4c9b10'
     Author               = 'PSSharedMemory contributors'
