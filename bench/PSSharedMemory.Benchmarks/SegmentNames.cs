@@ -11,9 +11,9 @@ namespace PSSharedMemory.Benchmarks
             $"bench-{purpose}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N").Substring(0, 8)}";
 
         /// <summary>Creates a segment and touches every payload page, so the benchmarks see mapped memory, not page faults.</summary>
-        public static SharedMemorySegment CreateTouched(string name, long capacity)
+        public static SharedMemorySegment CreateTouched(string name, long capacity, SharedMemoryOptions? options = null)
         {
-            SharedMemorySegment segment = SharedMemorySegment.Create(name, capacity);
+            SharedMemorySegment segment = SharedMemorySegment.Create(name, capacity, options);
             var filler = new byte[(int)Math.Min(capacity, 1 << 20)];
             new Random(1).NextBytes(filler);
             long done = 0;
