@@ -20,7 +20,7 @@ Describe 'Scenarios' {
         $name = New-TestSegmentName 'scn'
         'hi' | Write-SharedMemory -Name $name
         Read-SharedMemory $name | Should -BeExactly 'hi'
-        (Get-SharedMemory $name).Size | Should -Be 64KB
+        (Get-SharedMemory $name).Size | Should -Be 4KB
         Invoke-ChildPwsh -Script "Read-SharedMemory $name" | Should -Be 'hi'
     }
 

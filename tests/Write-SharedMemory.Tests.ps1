@@ -67,13 +67,15 @@ Describe 'Write-SharedMemory' {
         $segs | Get-SharedMemory | ForEach-Object Version | Should -Be 1, 1
     }
 
-    It 'creates a missing segment of max(64 KiB, next power of two) for <Scenario>' -TestCases @(
-        @{ Scenario = 'a short string'; Bytes = 2; Size = 64KB }
-        @{ Scenario = '100 KB'; Bytes = 100KB; Size = 128KB }
-        @{ Scenario = 'exactly 256 KiB'; Bytes = 256KB; Size = 256KB }
+    It 'creates a missing growable segment of the payload and a quarter more, at least 4 KiB, for <Scenario>' -TestCases @(
+        @{ Scenario = 'a short string'; Bytes = 2; Size = 4KB }
+        @{ Scenario = '100 KB'; Bytes = 100KB; Size = 128000 }
+        @{ Scenario = 'exactly 256 KiB'; Bytes = 256KB; Size = 327680 }
     ) {
         $name = New-TestSegmentName 'write'
-        Write-SharedMemory $name -Value ([byte[]]::new($Bytes)) -PassThru | ForEach-Object Size | Should -Be $Size
+        $segment = Write-SharedMemory $name -Value ([byte[]]::new($Bytes)) -PassThru
+        $segment.Size | Should -Be $Size
+        $segment.IsGrowable | Should -BeTrue
     }
 
     It 'writes a file with -Path (wildcards) and -LiteralPath' {
@@ -176,7 +178,7 @@ Describe 'Write-SharedMemory' {
         { 'x' * 17 | Write-SharedMemory $name -ErrorAction Stop } | Should -Throw -ErrorId 'PayloadTooLarge,PSSharedMemory.Commands.WriteSharedMemoryCommand'
         Write-SharedMemory $name ([byte[]]::new(100)) -ErrorAction SilentlyContinue -ErrorVariable err
         $err[0].CategoryInfo.Category | Should -Be 'LimitsExceeded'
-        $err[0].ErrorDetails.RecommendedAction | Should -Match 'New-SharedMemory -Size'
+        $err[0].ErrorDetails.RecommendedAction | Should -Match 'New-SharedMemory -Growable'
         ($err[0] | Out-String) | Should -Match 'New-SharedMemory -Size'
         Read-SharedMemory $name | Should -BeExactly 'short'
         (Get-SharedMemory $name).Version | Should -Be 1
