@@ -62,9 +62,11 @@ Describe 'Lock-SharedMemory' {
         Test-LockFree $name | Should -BeTrue
     }
 
-    It 'creates a missing segment of 64 KiB to lock it' {
+    It 'creates a missing growable segment of 4 KiB to lock it' {
         $name = New-TestSegmentName 'lock'
-        Lock-SharedMemory $name { (Get-SharedMemory $name).Size } | Should -Be 64KB
+        $segment = Lock-SharedMemory $name { Get-SharedMemory $name }
+        $segment.Size | Should -Be 4KB
+        $segment.IsGrowable | Should -BeTrue
     }
 
     It 'releases the lock when the block throws, and the error reaches the caller' {

@@ -48,7 +48,7 @@ namespace PSSharedMemory.Commands
                 return;
             }
 
-            if (!ShouldProcess($"{name} ({scope})", exists ? "Lock shared memory segment" : $"Create shared memory segment of {DefaultSize} bytes and lock it"))
+            if (!ShouldProcess($"{name} ({scope})", exists ? "Lock shared memory segment" : $"Create growable shared memory segment of {Payload.AutoSize(0)} bytes and lock it"))
             {
                 return;
             }
@@ -103,7 +103,7 @@ namespace PSSharedMemory.Commands
         {
             for (int attempt = 0; ; attempt++)
             {
-                SharedMemorySegment segment = SegmentCache.OpenOrCreate(name, scope, DefaultSize, out bool created);
+                SharedMemorySegment segment = SegmentCache.OpenOrCreate(name, scope, Payload.AutoSize(0), out bool created);
                 if (created)
                 {
                     WriteVerbose($"Created segment '{name}' ({scope}) of {segment.Size} bytes to lock it.");
