@@ -252,7 +252,9 @@ namespace PSSharedMemory.Engine
             _name = name;
             _scope = scope;
             _length = stream.Length;
-            _file = MemoryMappedFile.CreateFromFile(stream, null, _length, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
+            // Capacity 0 is the file's length when the mapping object is made, never less than _length: a
+            // growable segment's file may have grown since (a capacity below the length is refused).
+            _file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
             _view = _file.CreateViewAccessor(0, _length, MemoryMappedFileAccess.ReadWrite);
             byte* pointer = null;
             _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
@@ -288,7 +290,9 @@ namespace PSSharedMemory.Engine
         public override MappedRegion MapRegion(long length)
         {
             // A larger file needs a larger file mapping object; views of one file are coherent across them.
-            using MemoryMappedFile file = MemoryMappedFile.CreateFromFile(_stream, null, length, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
+            // Capacity 0 is the file's length now, at least `length` (the caller checked), and perhaps more
+            // if another process grew it meanwhile: a capacity below the length is refused.
+            using MemoryMappedFile file = MemoryMappedFile.CreateFromFile(_stream, null, 0, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
             MemoryMappedViewAccessor view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);
             byte* pointer = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);

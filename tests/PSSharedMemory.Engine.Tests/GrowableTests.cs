@@ -158,6 +158,7 @@ namespace PSSharedMemory.Engine.Tests
 
             foreach (ChildProcess reader in new[] { first, second })
             {
+                Assert.False(reader.HasExited, "a reader ended early: " + string.Join(" | ", reader.RemainingLines()));
                 reader.SendLine("stop");
                 string final = reader.WaitForLine("final");
                 _output.WriteLine($"reader: {final}");

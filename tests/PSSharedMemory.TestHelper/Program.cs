@@ -260,6 +260,12 @@ internal static class Program
                                 return 0;
                             }
                         }
+                        catch (Exception e) when (!(e is SharedMemoryException s && s.Code == SharedMemoryErrorCode.InterruptedWrite))
+                        {
+                            Console.WriteLine("failed " + e.GetType().Name + ": " + e.Message.Replace('\n', ' ') + " after " + reads.ToString(CultureInfo.InvariantCulture) + " reads");
+                            Console.Error.WriteLine(e);
+                            return 5;
+                        }
                     }
                 }
 
