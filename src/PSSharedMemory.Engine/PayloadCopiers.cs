@@ -46,7 +46,10 @@ namespace PSSharedMemory.Engine
         public char* Chars;
         public int Count;
 
-        public long ByteCount => Count == 0 ? 0 : SharedMemoryContent.Utf8.GetByteCount(Chars, Count);
+        /// <summary>The exact UTF-8 length when the caller already counted it; otherwise -1.</summary>
+        public long Counted;
+
+        public long ByteCount => Counted >= 0 ? Counted : Count == 0 ? 0 : SharedMemoryContent.Utf8.GetByteCount(Chars, Count);
 
         // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
         public long MaxByteCount => (long)Count * 3;

@@ -92,14 +92,16 @@ namespace PSSharedMemory.Engine
             CheckContentType(contentType);
 
             // Worst case is 3 bytes per UTF-16 unit; count exactly only when that might not fit.
+            long counted = -1;
             if ((long)text.Length * 3 > _view.MaxSize)
             {
-                CheckFits(SharedMemoryContent.Utf8.GetByteCount(text));
+                counted = SharedMemoryContent.Utf8.GetByteCount(text);
+                CheckFits(counted);
             }
 
             fixed (char* chars = text)
             {
-                var encoder = new EncodeFrom { Chars = chars, Count = text.Length };
+                var encoder = new EncodeFrom { Chars = chars, Count = text.Length, Counted = counted };
                 SegmentView.Lease lease = _view.Enter();
                 try
                 {
