@@ -133,6 +133,7 @@ Describe 'Read-SharedMemory -NewerThan' {
         'two' | Write-SharedMemory $name
         Read-SharedMemory $name -NewerThan 1 -Timeout 0.5 | Should -Be 'two'
         Read-SharedMemory $name -NewerThan 0 -Timeout 0.5 | Should -Be 'two'
+        Read-SharedMemory $name -Wait -NewerThan 1 -Timeout 0.5 | Should -Be 'two'
         # -Wait would ignore this session's own write; -NewerThan compares versions only.
         Get-SharedMemory $name | Read-SharedMemory -NewerThan 1 -Timeout 0.5 | Should -Be 'two'
     }
