@@ -43,6 +43,10 @@ namespace PSSharedMemory
                 SharedMemoryErrorCode.WrongOwner => ("SharedMemoryWrongOwner", ErrorCategory.SecurityError),
                 SharedMemoryErrorCode.UnsafePermissions => ("SharedMemoryUnsafePermissions", ErrorCategory.SecurityError),
                 SharedMemoryErrorCode.ReadOnly => ("SharedMemoryReadOnly", ErrorCategory.PermissionDenied),
+                // The segment moved on since the version the write was conditional on: the write is not
+                // valid in its current state. Exception.CurrentVersion holds that version.
+                SharedMemoryErrorCode.VersionMismatch => ("SharedMemoryVersionMismatch", ErrorCategory.InvalidOperation),
+                SharedMemoryErrorCode.ContentTypeMismatch => ("SharedMemoryContentTypeMismatch", ErrorCategory.InvalidType),
                 _ => ("SharedMemoryNativeError", ErrorCategory.NotSpecified),
             };
             var record = new ErrorRecord(exception, id, category, target);
@@ -68,11 +72,13 @@ namespace PSSharedMemory
             SharedMemoryErrorCode.PayloadTooLarge => "After Remove-SharedMemory, create it again with New-SharedMemory -Growable (it then grows as writes need), or with a larger -Size or -MaximumSize.",
             SharedMemoryErrorCode.Corrupted => "Remove it with Remove-SharedMemory and create it again.",
             SharedMemoryErrorCode.InterruptedWrite => "Write the segment again with Write-SharedMemory.",
-            SharedMemoryErrorCode.LockTimeout => "Wait longer with a larger -Timeout, or release the lock in the session that holds it with Unlock-SharedMemory.",
+            SharedMemoryErrorCode.LockTimeout => "Wait longer with a larger -Timeout, or release the lock in the session that holds it with Unlock-SharedMemory; Get-SharedMemory shows the holder's process as LockHolder.",
             SharedMemoryErrorCode.WaitTimeout => "Wait longer with a larger -Timeout, or check that the writer is running.",
             SharedMemoryErrorCode.NotLocked => "Take it first with Lock-SharedMemory, in this session.",
             SharedMemoryErrorCode.OutOfSpace => "Remove segments that are no longer needed (Get-SharedMemory lists them), or create a smaller one.",
             SharedMemoryErrorCode.ReadOnly => "Read it with Read-SharedMemory; to change it, ask its owner for write permission.",
+            SharedMemoryErrorCode.VersionMismatch => "Take the segment's version again (the error's Exception.CurrentVersion, or Get-SharedMemory), read it, and write again with -IfVersion set to that version.",
+            SharedMemoryErrorCode.ContentTypeMismatch => "Append strings to a Text segment and byte arrays to a Bytes segment; to store objects, or another type, write without -Append.",
             _ => null,
         };
 
@@ -84,6 +90,17 @@ namespace PSSharedMemory
             new SharedMemoryException(SharedMemoryErrorCode.WaitTimeout, name,
                 $"Segment '{name}' was not created and written within {Deadline.Describe(timeout)}."),
             target);
+
+        public static ErrorRecord AppendObjects(string name, object target) => FromSharedMemory(
+            new SharedMemoryException(SharedMemoryErrorCode.ContentTypeMismatch, name,
+                $"Objects cannot be appended to segment '{name}': -Append adds a string to Text or a byte array to Bytes, and objects are stored as one CliXml document. Nothing was written."),
+            target);
+
+        public static string AbandonedLockWarning(string name, int processId, bool afterWrite) =>
+            $"The lock of segment '{name}' was last held by process {processId}, which ended without releasing it; the operating system released it. "
+            + (afterWrite
+                ? "If that process was writing, this write replaced what it left half-written."
+                : "If that process was writing, Read-SharedMemory reports InterruptedWrite until the next write.");
 
         public static ErrorRecord InvalidCliXml(string name, Exception inner, object target) => new ErrorRecord(
             new InvalidDataException(

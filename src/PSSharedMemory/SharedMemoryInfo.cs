@@ -14,7 +14,7 @@ namespace PSSharedMemory
     {
         internal SharedMemoryInfo(string name, SharedMemoryScope scope, long size, long length, SharedMemoryContentType contentType,
             long version, int lastWriterProcessId, DateTime lastWriteTime, DateTime creationTime, int creatorProcessId,
-            SharedMemorySegmentStatus status, string? problem, bool isReadOnly)
+            SharedMemorySegmentStatus status, string? problem, bool isReadOnly, bool isLocked, int lockHolderProcessId, string? lockHolderProcessName)
         {
             Name = name;
             Scope = scope;
@@ -29,6 +29,9 @@ namespace PSSharedMemory
             Status = status;
             Problem = problem;
             IsReadOnly = isReadOnly;
+            IsLocked = isLocked;
+            LockHolderProcessId = lockHolderProcessId;
+            LockHolderProcessName = lockHolderProcessName ?? string.Empty;
         }
 
         internal SharedMemoryInfo(SharedMemorySegmentInfo info)
@@ -48,6 +51,9 @@ namespace PSSharedMemory
             IsReadOnly = info.IsReadOnly;
             IsGrowable = info.IsGrowable;
             MaximumSize = info.MaximumSize;
+            IsLocked = info.IsLocked;
+            LockHolderProcessId = info.LockHolderProcessId;
+            LockHolderProcessName = ProcessName(info.LockHolderProcessId);
         }
 
         /// <summary>The segment's name.</summary>
@@ -95,7 +101,35 @@ namespace PSSharedMemory
         /// <summary>True when this user may read the segment but not write, lock or remove it.</summary>
         public bool IsReadOnly { get; }
 
+        /// <summary>True when some session held the segment's lock when this object was made.</summary>
+        public bool IsLocked { get; }
+
+        /// <summary>The process that held the lock when this object was made; 0 when the lock was free (or its holder not yet recorded).</summary>
+        public int LockHolderProcessId { get; }
+
+        /// <summary>The name of the process that held the lock, where the operating system tells it; empty when the lock was free, or the process is gone or hidden.</summary>
+        public string LockHolderProcessName { get; }
+
         /// <summary>The name, so that the object converts to the string a -Name parameter wants.</summary>
         public override string ToString() => Name;
+
+        private static string ProcessName(int processId)
+        {
+            if (processId <= 0)
+            {
+                return string.Empty;
+            }
+
+            try
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(processId);
+                return process.ProcessName;
+            }
+            catch (Exception e) when (e is ArgumentException || e is InvalidOperationException || e is System.ComponentModel.Win32Exception || e is NotSupportedException || e is UnauthorizedAccessException)
+            {
+                // Ended since, or not this user's to look at.
+                return string.Empty;
+            }
+        }
     }
 }

@@ -55,7 +55,10 @@ namespace PSSharedMemory
                 Get<int>(sourceValue, nameof(SharedMemoryInfo.CreatorProcessId)),
                 Get<SharedMemorySegmentStatus>(sourceValue, nameof(SharedMemoryInfo.Status)),
                 Get<string>(sourceValue, nameof(SharedMemoryInfo.Problem)),
-                Get<bool>(sourceValue, nameof(SharedMemoryInfo.IsReadOnly)))
+                Get<bool>(sourceValue, nameof(SharedMemoryInfo.IsReadOnly)),
+                Get<bool>(sourceValue, nameof(SharedMemoryInfo.IsLocked)),
+                Get<int>(sourceValue, nameof(SharedMemoryInfo.LockHolderProcessId)),
+                Get<string>(sourceValue, nameof(SharedMemoryInfo.LockHolderProcessName)))
             {
                 IsGrowable = Get<bool>(sourceValue, nameof(SharedMemoryInfo.IsGrowable)),
                 MaximumSize = Get<long>(sourceValue, nameof(SharedMemoryInfo.MaximumSize)),

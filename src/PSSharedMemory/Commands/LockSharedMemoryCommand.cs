@@ -111,14 +111,11 @@ namespace PSSharedMemory.Commands
 
                 try
                 {
-                    bool alreadyHeld = segment.IsLockHeld;
                     held = segment.Lock(Timeout, StopToken);
-                    int abandonedBy = segment.AbandonedLockProcessId;
-                    if (!alreadyHeld && abandonedBy != 0)
-                    {
-                        WriteWarning($"The lock of segment '{name}' was last held by process {abandonedBy}, which ended without releasing it; the operating system released it. If that process was writing, Read-SharedMemory reports InterruptedWrite until the next write.");
-                    }
 
+                    // The header keeps the report of a holder that died with the lock until a command that
+                    // can tell the user takes it, even when a read took the lock over first.
+                    WarnOfAbandonedLock(segment, afterWrite: false);
                     return segment;
                 }
                 catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.Removed && attempt == 0)

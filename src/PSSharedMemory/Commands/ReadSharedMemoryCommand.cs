@@ -5,18 +5,27 @@ using PSSharedMemory.Engine;
 
 namespace PSSharedMemory.Commands
 {
-    /// <summary>Read-SharedMemory: returns what the segment holds, now or after its next change (-Wait).</summary>
+    /// <summary>Read-SharedMemory: returns what the segment holds, now, after its next change (-Wait), or once it is newer than a version (-NewerThan).</summary>
     [Cmdlet(VerbsCommunications.Read, "SharedMemory", DefaultParameterSetName = InputObjectSet, HelpUri = HelpLinks.Read)]
     [OutputType(typeof(string), typeof(byte[]), typeof(PSObject))]
     public sealed class ReadSharedMemoryCommand : SegmentCommandBase
     {
         private string? _outFilePath;
+        private long? _newerThan;
 
         /// <summary>Block until the segment holds a version this session has not read or written (or is created and written), then read it. With a piped segment object: until its Version is passed.</summary>
         [Parameter]
         public SwitchParameter Wait { get; set; }
 
-        /// <summary>With -Wait: how long to wait for the change (default: no limit). Otherwise: how long to wait for the lock when writers keep a reader from a clean copy (default 30 s).</summary>
+        /// <summary>
+        /// Block until the segment's Version is greater than this (at once when it already is), then read it.
+        /// Take the Version before starting the writer, and no write can slip past. Implies -Wait.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(0, long.MaxValue)]
+        public long NewerThan { get; set; }
+
+        /// <summary>With -Wait or -NewerThan: how long to wait for the change (default: no limit). Otherwise: how long to wait for the lock when writers keep a reader from a clean copy (default 30 s).</summary>
         [Parameter]
         [TimeoutTransformation]
         public TimeSpan? Timeout { get; set; }
@@ -53,6 +62,11 @@ namespace PSSharedMemory.Commands
             {
                 _outFilePath = FileSystemPaths.Unresolved(this, OutFile, nameof(OutFile));
             }
+
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(NewerThan)))
+            {
+                _newerThan = NewerThan;
+            }
         }
 
         /// <inheritdoc />
@@ -62,7 +76,7 @@ namespace PSSharedMemory.Commands
             SharedMemoryScope scope = SegmentScope;
             try
             {
-                if (Wait)
+                if (Waits)
                 {
                     SharedMemorySegment? changed = WaitForChange(name, scope);
                     if (changed is not null)
@@ -94,8 +108,10 @@ namespace PSSharedMemory.Commands
             }
         }
 
+        private bool Waits => Wait || _newerThan.HasValue;
+
         // With -Wait, -Timeout bounds the wait for a change; the lock a read may need then gets the default.
-        private TimeSpan LockTimeout => Wait ? SharedMemorySegment.DefaultLockTimeout : Timeout ?? SharedMemorySegment.DefaultLockTimeout;
+        private TimeSpan LockTimeout => Waits ? SharedMemorySegment.DefaultLockTimeout : Timeout ?? SharedMemorySegment.DefaultLockTimeout;
 
         private void Emit(SharedMemorySegment segment)
         {
@@ -221,7 +237,15 @@ namespace PSSharedMemory.Commands
                 }
             }
 
-            segment.WaitForChange(since, deadline.Remaining, StopToken);
+            if (_newerThan is long newerThan)
+            {
+                segment.WaitForVersion(newerThan, deadline.Remaining, StopToken);
+            }
+            else
+            {
+                segment.WaitForChange(since, deadline.Remaining, StopToken);
+            }
+
             return segment;
         }
     }

@@ -36,6 +36,30 @@ namespace PSSharedMemory.Commands
             WriteError(ErrorHelper.FromException(exception, target));
         }
 
+        /// <summary>
+        /// After this command took a segment's lock (to lock or to write): warns of a lock holder that died
+        /// holding it, naming its process. The report is taken from the segment's header, so it is shown once,
+        /// by whichever locking command comes first, even when a read took the lock over before it.
+        /// </summary>
+        protected void WarnOfAbandonedLock(SharedMemorySegment segment, bool afterWrite)
+        {
+            int dead;
+            try
+            {
+                dead = segment.TakeAbandonedLockReport();
+            }
+            catch (Exception e) when (e is SharedMemoryException || e is ObjectDisposedException)
+            {
+                // Removed or closed meanwhile: nothing is left to report on.
+                return;
+            }
+
+            if (dead != 0)
+            {
+                WriteWarning(ErrorHelper.AbandonedLockWarning(segment.Name, dead, afterWrite));
+            }
+        }
+
         /// <summary>True for the exceptions a cmdlet turns into an error record rather than a crash.</summary>
         protected static bool IsReportable(Exception exception) =>
             exception is SharedMemoryException

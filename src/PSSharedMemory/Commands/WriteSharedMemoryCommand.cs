@@ -7,9 +7,10 @@ using PSSharedMemory.Engine;
 namespace PSSharedMemory.Commands
 {
     /// <summary>
-    /// Write-SharedMemory: replaces a segment's payload, creating the segment when none exists. Values piped
-    /// with -Name are gathered and written once, at the end; segment objects piped with -Value, -InFile or
-    /// -LiteralPath are each written. A piped value never names the segment.
+    /// Write-SharedMemory: replaces a segment's payload (or, with -Append, adds to it), creating the segment
+    /// when none exists. Values piped with -Name are gathered and written once, at the end; segment objects
+    /// piped with -Value, -InFile or -LiteralPath are each written. A piped value never names the segment.
+    /// -IfVersion makes the write conditional on the segment's version.
     /// </summary>
     [Cmdlet(VerbsCommunications.Write, "SharedMemory", DefaultParameterSetName = ValueSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Write)]
     [OutputType(typeof(SharedMemoryInfo))]
@@ -27,6 +28,7 @@ namespace PSSharedMemory.Commands
         private List<object?>? _more;
         private int _count;
         private byte[]? _fileBytes;
+        private SharedMemoryWriteOptions? _options;
 
         /// <summary>The segment's name; or pipe segment objects instead.</summary>
         [Parameter(Position = 0)]
@@ -80,6 +82,18 @@ namespace PSSharedMemory.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        /// <summary>
+        /// Write only when the segment's version is still this one (compare and swap); otherwise report
+        /// SharedMemoryVersionMismatch and change nothing. 0 also creates a missing segment.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(0, long.MaxValue)]
+        public long IfVersion { get; set; }
+
+        /// <summary>Add the text or bytes after the stored payload, in one write under the lock, instead of replacing it.</summary>
+        [Parameter]
+        public SwitchParameter Append { get; set; }
+
         /// <inheritdoc />
         protected override void BeginProcessing()
         {
@@ -95,6 +109,19 @@ namespace PSSharedMemory.Commands
 
             _gatherName = Name;
             _gatherScope = Scope;
+
+            // The plain write keeps its allocation-free overloads; the options exist only when asked for.
+            bool conditional = MyInvocation.BoundParameters.ContainsKey(nameof(IfVersion));
+            if (conditional || Append)
+            {
+                _options = new SharedMemoryWriteOptions
+                {
+                    LockTimeout = Timeout,
+                    CancellationToken = StopToken,
+                    IfVersion = conditional ? IfVersion : null,
+                    Append = Append,
+                };
+            }
 
             if (ParameterSetName != ValueSet)
             {
@@ -183,12 +210,19 @@ namespace PSSharedMemory.Commands
 
         private void WritePayload(string name, SharedMemoryScope scope, string? text, byte[]? bytes, SharedMemoryContentType contentType)
         {
+            if (Append && contentType == SharedMemoryContentType.CliXml)
+            {
+                // Refused before anything is opened or created: a CliXml payload is one document.
+                WriteError(ErrorHelper.AppendObjects(name, name));
+                return;
+            }
+
             try
             {
                 // The handle found here is the one written through, so the cache is checked once per write.
                 bool cached = SegmentCache.TryGetUsable(name, scope, out SharedMemorySegment? segment);
                 bool exists = cached || SharedMemorySegment.Exists(name, scope);
-                if (!ShouldProcess($"{name} ({scope})", exists ? $"Write {contentType} payload to shared memory segment" : $"Create shared memory segment and write {contentType} payload"))
+                if (!ShouldProcess($"{name} ({scope})", Action(exists, contentType)))
                 {
                     return;
                 }
@@ -197,19 +231,12 @@ namespace PSSharedMemory.Commands
                 {
                     if (segment is null)
                     {
-                        long length = text is null ? bytes!.LongLength : Payload.Utf8.GetByteCount(text);
-                        segment = SegmentCache.OpenOrCreate(name, scope, Payload.AutoSize(length), out bool created);
-                        if (created)
-                        {
-                            WriteVerbose($"Created segment '{name}' ({scope}) of {segment.Size} bytes.");
-                        }
+                        segment = OpenForWrite(name, scope, text, bytes);
                     }
 
                     try
                     {
-                        long version = text is null
-                            ? segment!.Write(bytes!, 0, bytes!.Length, contentType, Timeout, StopToken)
-                            : segment!.WriteText(text, contentType, Timeout, StopToken);
+                        long version = Write(segment, text, bytes, contentType);
                         SeenVersions.Record(segment, version);
 
                         if (PassThru)
@@ -231,6 +258,64 @@ namespace PSSharedMemory.Commands
             {
                 WriteFailure(e, name);
             }
+        }
+
+        private SharedMemorySegment OpenForWrite(string name, SharedMemoryScope scope, string? text, byte[]? bytes)
+        {
+            // A missing segment is at version 0, so a write conditional on another version has nothing to
+            // write to: it fails with NotFound instead of leaving an empty segment behind.
+            if (_options?.IfVersion is long expected && expected != 0)
+            {
+                return SegmentCache.Open(name, scope);
+            }
+
+            long length = text is null ? bytes!.LongLength : Payload.Utf8.GetByteCount(text);
+            SharedMemorySegment segment = SegmentCache.OpenOrCreate(name, scope, Payload.AutoSize(length), out bool created);
+            if (created)
+            {
+                WriteVerbose($"Created segment '{name}' ({scope}) of {segment.Size} bytes.");
+            }
+
+            return segment;
+        }
+
+        private long Write(SharedMemorySegment segment, string? text, byte[]? bytes, SharedMemoryContentType contentType)
+        {
+            long version;
+            try
+            {
+                version = _options is null
+                    ? text is null
+                        ? segment.Write(bytes!, 0, bytes!.Length, contentType, Timeout, StopToken)
+                        : segment.WriteText(text, contentType, Timeout, StopToken)
+                    : text is null
+                        ? segment.Write(bytes!, 0, bytes!.Length, contentType, _options)
+                        : segment.WriteText(text, contentType, _options);
+            }
+            catch (SharedMemoryException e) when (RefusedUnderLock(e.Code))
+            {
+                // Refused for the segment's state (under the lock, or before it for a payload that cannot fit):
+                // a holder that died with the lock is still reported.
+                WarnOfAbandonedLock(segment, afterWrite: false);
+                throw;
+            }
+
+            WarnOfAbandonedLock(segment, afterWrite: true);
+            return version;
+        }
+
+        private static bool RefusedUnderLock(SharedMemoryErrorCode code) =>
+            code == SharedMemoryErrorCode.VersionMismatch
+            || code == SharedMemoryErrorCode.ContentTypeMismatch
+            || code == SharedMemoryErrorCode.InterruptedWrite
+            || code == SharedMemoryErrorCode.PayloadTooLarge;
+
+        private string Action(bool exists, SharedMemoryContentType contentType)
+        {
+            string action = !exists
+                ? $"Create shared memory segment and write {contentType} payload"
+                : Append ? $"Append {contentType} payload to shared memory segment" : $"Write {contentType} payload to shared memory segment";
+            return _options?.IfVersion is long expected ? $"{action} if its version is {expected}" : action;
         }
 
         private string? ResolveFile()
