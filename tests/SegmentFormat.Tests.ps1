@@ -421,6 +421,7 @@ foreach (`$step in 1..$steps) {
         $read.sizes_seen[-1] | Should -Be $end.Size
         $end.Size | Should -BeGreaterThan (4MB - 1) -Because 'the last payload is about 4 MiB'
         $read.remaps | Should -BeGreaterOrEqual 1
+        ($read.remaps - $read.remaps_on_length) | Should -BeGreaterOrEqual 1 -Because 'the reader reads Size again before it touches the payload, and maps again when Size rose'
         $read.mapped_size | Should -Be $end.Size
     }
 }

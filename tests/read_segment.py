@@ -127,7 +127,8 @@ class Segment:
         self.header = map_file(fd, self.file_size, writable=True)
         self.payload_view = self.header
         self.mapped = self.file_size  # bytes of the file the payload mapping covers
-        self.remaps = 0
+        self.remaps = 0  # mappings replaced because Size rose
+        self.remaps_on_length = 0  # of those, the ones a payload length past the mapping asked for
         # Aligned 8-byte loads, so Sequence and Size are never torn (struct reads byte by byte).
         # x86-64 keeps loads in program order, which stands in for the acquire loads and barriers of the
         # document; Python has no fence instruction, so on weaker CPUs this script is only a best effort.
@@ -225,7 +226,11 @@ class Segment:
                 s2 = self._sequence.value
                 if not in_range and ctype in CONTENT_TYPES and self.covered < length <= self._size.value:
                     # A write made after a grow this mapping does not cover: map again, start over.
+                    # (Size was read after s1, so for a consistent read this only happens to a reader
+                    # that did not read Size again; it is the document's rule all the same.)
+                    remaps = self.remaps
                     self.current_size()
+                    self.remaps_on_length += self.remaps - remaps
                 elif s2 == s1:
                     if not in_range:
                         raise Corrupted("payload length %d or content type %d out of range" % (length, ctype))
@@ -358,7 +363,8 @@ def read_repeatedly(segment, args):
     result = {
         "reads": reads, "torn": torn, "retries": retries, "distinct_sequences": len(versions),
         "first_version": first_version, "last_version": last_version, "max_length": max_length,
-        "sizes_seen": sizes, "remaps": segment.remaps, "mapped_size": segment.covered,
+        "sizes_seen": sizes, "remaps": segment.remaps, "remaps_on_length": segment.remaps_on_length,
+        "mapped_size": segment.covered,
     }
     if torn:
         return result, EXIT_TORN
@@ -389,6 +395,7 @@ def describe(path, args):
                 "size": segment._size.value,
                 "mapped_size": segment.covered,
                 "remaps": segment.remaps,
+                "remaps_on_length": segment.remaps_on_length,
                 "content_type": ctype,
                 "content_type_name": CONTENT_TYPES[ctype],
                 "length": len(payload),
