@@ -30,6 +30,19 @@ BeforeAll {
         $result | Add-Member -NotePropertyName ExitCode -NotePropertyValue $code -PassThru
     }
 
+    function Start-Reader {
+        # Starts read_segment.py without waiting for it; its standard output is collected in StdOutTask.
+        # Standard error is left to the caller, which reads the --ready handshake from it.
+        param([string[]] $Arguments)
+        $info = [System.Diagnostics.ProcessStartInfo]::new($script:PythonPath)
+        foreach ($argument in @($script:Reader) + $Arguments) { $info.ArgumentList.Add($argument) }
+        $info.RedirectStandardOutput = $true
+        $info.RedirectStandardError = $true
+        $info.UseShellExecute = $false
+        $process = [System.Diagnostics.Process]::Start($info)
+        $process | Add-Member -NotePropertyName StdOutTask -NotePropertyValue $process.StandardOutput.ReadToEndAsync() -PassThru
+    }
+
     function Get-SegmentPath([string] $Name, [string] $Scope = 'User') {
         Join-Path $script:Engine::GetStoreDirectory($Scope) "$Name.pssm"
     }
@@ -96,10 +109,13 @@ Describe 'The segment format document (python3 reader)' {
         $read.ExitCode | Should -Be 0
         $read.status | Should -Be 'ok'
         $read.magic_ascii | Should -Be 'PSSHMEM'
-        $read.layout_version | Should -Be 1
+        # Write-SharedMemory creates growable segments: layout 2, as large as the payload needs.
+        $read.layout_version | Should -Be 2
+        $read.growable | Should -BeTrue
         $read.header_size | Should -Be 128
-        $read.capacity | Should -Be $info.Capacity
-        $read.file_size | Should -Be ($info.Capacity + 128)
+        $read.size | Should -Be $info.Size
+        $read.max_size | Should -Be $info.MaximumSize
+        $read.file_size | Should -Be ($info.Size + 128)
         $read.reserved_zero | Should -BeTrue
         $read.global | Should -BeFalse
         $read.removed | Should -BeFalse
@@ -127,7 +143,7 @@ Describe 'The segment format document (python3 reader)' {
         }
     }
 
-    It 'finds a segment by name in the store, and shows an exact capacity and an Empty payload' {
+    It 'finds a segment by name in the store, and reads a segment of fixed size (layout 1) as before: an exact size, no MaxSize, an Empty payload' {
         $name = New-TestSegmentName 'format'
         $script:Created.Add([pscustomobject]@{ Name = $name; Scope = 'User' })
         $null = New-SharedMemory -Name $name -Size 1001
@@ -136,13 +152,62 @@ Describe 'The segment format document (python3 reader)' {
 
         $read.status | Should -Be 'ok'
         $read.path | Should -Be (Get-SegmentPath $name)
-        $read.capacity | Should -Be 1001
+        $read.layout_version | Should -Be 1
+        $read.growable | Should -BeFalse
+        $read.size | Should -Be 1001
+        $read.max_size | Should -Be 0
         $read.file_size | Should -Be 1129
+        $read.mapped_size | Should -Be 1001
+        $read.remaps | Should -Be 0
+        $read.reserved_zero | Should -BeTrue
         $read.content_type_name | Should -Be 'Empty'
         $read.length | Should -Be 0
         $read.sequence | Should -Be 0
         $read.last_writer_pid | Should -Be 0
         $read.last_write_time_ns | Should -Be $read.creation_time_ns
+
+        Write-SharedMemory -Name $name -Value 'fixed'
+        $read = Invoke-Reader @('--name', $name)
+        $read.status | Should -Be 'ok'
+        $read.size | Should -Be 1001
+        $read.file_size | Should -Be 1129
+        $read.text | Should -BeExactly 'fixed'
+    }
+
+    It 'reads the header of a growable segment (layout 2) that New-SharedMemory -Growable -MaximumSize made, before and after it grows' {
+        $name = New-TestSegmentName 'format'
+        $script:Created.Add([pscustomobject]@{ Name = $name; Scope = 'User' })
+        $made = New-SharedMemory -Name $name -Growable -Size 5000 -MaximumSize 1MB
+        $made.IsGrowable | Should -BeTrue
+        $path = Get-SegmentPath $name
+
+        $read = Invoke-Reader $path
+
+        $read.status | Should -Be 'ok'
+        $read.layout_version | Should -Be 2
+        $read.growable | Should -BeTrue
+        $read.size | Should -Be 5000
+        $read.max_size | Should -Be 1048576
+        $read.max_size | Should -Be $made.MaximumSize
+        $read.file_size | Should -Be 5128
+        $read.reserved_zero | Should -BeTrue
+        $read.content_type_name | Should -Be 'Empty'
+        $read.length | Should -Be 0
+        $read.sequence | Should -Be 0
+
+        $value = 'grown ' * 20000
+        Write-SharedMemory -Name $name -Value $value
+        $grown = Get-SharedMemory -Name $name
+        $grown.Size | Should -BeGreaterThan 5000 -Because 'a 120000-byte payload does not fit 5000 bytes'
+
+        $read = Invoke-Reader $path
+
+        $read.status | Should -Be 'ok'
+        $read.size | Should -Be $grown.Size
+        $read.max_size | Should -Be 1048576
+        $read.file_size | Should -BeGreaterOrEqual ($grown.Size + 128)
+        $read.length | Should -Be 120000
+        $read.text | Should -BeExactly $value
     }
 
     It 'sees the Global flag and the store directory of a global segment' {
@@ -213,25 +278,42 @@ Describe 'The segment format document (python3 reader)' {
         (Get-SharedMemory -Name $name).Version | Should -Be $read.sequence
     }
 
-    It 'rejects a segment whose <Scenario>, as the module does' -TestCases @(
-        @{ Scenario = 'magic is wrong'; Offset = 0; Bytes = [byte[]][char[]]'XXSHMEM' }
-        @{ Scenario = 'layout version is unknown'; Offset = 8; Bytes = [byte[]](2, 0) }
-        @{ Scenario = 'header size is not 128'; Offset = 10; Bytes = [byte[]](64, 0) }
-        @{ Scenario = 'capacity does not match the file'; Offset = 16; Bytes = [BitConverter]::GetBytes([uint64]999) }
-        @{ Scenario = 'flags have an unknown bit'; Offset = 12; Bytes = [BitConverter]::GetBytes([uint32]8) }
-        @{ Scenario = 'payload length exceeds the capacity'; Offset = 32; Bytes = [BitConverter]::GetBytes([uint64]1000000) }
-        @{ Scenario = 'content type is unknown'; Offset = 40; Bytes = [BitConverter]::GetBytes([uint32]9) }
+    It 'rejects a layout <Layout> segment whose <Scenario>, as the module does' -TestCases @(
+        # Layout 2: made by Write-SharedMemory, Size 4096 and MaxSize 1 TiB; the file holds 128 + 4096 bytes.
+        @{ Layout = 2; Scenario = 'magic is wrong'; Offset = 0; Bytes = [byte[]][char[]]'XXSHMEM'; Reason = 'bad magic' }
+        @{ Layout = 2; Scenario = 'layout version is unknown'; Offset = 8; Bytes = [byte[]](3, 0); Reason = 'layout version 3\b' }
+        @{ Layout = 2; Scenario = 'header size is not 128'; Offset = 10; Bytes = [byte[]](64, 0); Reason = 'header size 64' }
+        @{ Layout = 2; Scenario = 'flags have an unknown bit'; Offset = 12; Bytes = [BitConverter]::GetBytes([uint32]8); Reason = 'unknown flags' }
+        @{ Layout = 2; Scenario = 'payload length exceeds the size'; Offset = 32; Bytes = [BitConverter]::GetBytes([uint64]1000000); Reason = 'payload length 1000000' }
+        @{ Layout = 2; Scenario = 'content type is unknown'; Offset = 40; Bytes = [BitConverter]::GetBytes([uint32]9); Reason = 'content type 9' }
+        @{ Layout = 2; Scenario = 'Size is above MaxSize'; Offset = 96; Bytes = [BitConverter]::GetBytes([uint64]4095); Reason = 'size 4096 and max size 4095' }
+        @{ Layout = 2; Scenario = 'MaxSize is above 2^40'; Offset = 96; Bytes = [BitConverter]::GetBytes([uint64]1099511627777); Reason = 'max size 1099511627777' }
+        @{ Layout = 2; Scenario = 'Size is 0'; Offset = 16; Bytes = [BitConverter]::GetBytes([uint64]0); Reason = 'size 0 and' }
+        @{ Layout = 2; Scenario = 'file is shorter than 128 + Size'; Offset = 16; Bytes = [BitConverter]::GetBytes([uint64]8192); Reason = 'size 8192 but the file holds only 4096' }
+        # Within the 4096 bytes the file and the mapping hold, but above Size: still out of range.
+        @{ Layout = 2; Scenario = 'Size is below the payload length'; Offset = 16; Bytes = [BitConverter]::GetBytes([uint64]10); Reason = 'payload length 15' }
+        # Layout 1: made by New-SharedMemory -Size 4096.
+        @{ Layout = 1; Scenario = 'size does not match the file'; Offset = 16; Bytes = [BitConverter]::GetBytes([uint64]999); Reason = 'size 999 but the file holds 4096' }
+        @{ Layout = 1; Scenario = 'layout version is unknown'; Offset = 8; Bytes = [byte[]](0, 0); Reason = 'layout version 0\b' }
+        @{ Layout = 1; Scenario = 'layout version says growable but MaxSize is 0'; Offset = 8; Bytes = [byte[]](2, 0); Reason = 'max size 0' }
     ) {
-        param($Scenario, $Offset, $Bytes)
+        param($Layout, $Scenario, $Offset, $Bytes, $Reason)
         $name = New-TestSegmentName 'format'
         $script:Created.Add([pscustomobject]@{ Name = $name; Scope = 'User' })
+        if ($Layout -eq 1) { $null = New-SharedMemory -Name $name -Size 4096 }
         Write-SharedMemory -Name $name -Value 'valid until now'
         $path = Get-SegmentPath $name
+        $before = Invoke-Reader $path
+        $before.status | Should -Be 'ok'
+        $before.layout_version | Should -Be $Layout
+        $before.size | Should -Be 4096
+
         Set-HeaderBytes $path $Offset $Bytes
 
         $read = Invoke-Reader $path
         $read.status | Should -Be 'corrupted'
         $read.ExitCode | Should -Be 4
+        $read.error | Should -Match $Reason
         { Get-SharedMemory -Name $name -ErrorAction Stop } | Should -Throw -ErrorId 'SharedMemoryCorrupted,PSSharedMemory.Commands.GetSharedMemoryCommand'
     }
 
@@ -272,5 +354,74 @@ while (-not (Test-Path -LiteralPath '$stopFile') -and `$clock.Elapsed.TotalSecon
         $read.torn | Should -Be 0
         $read.distinct_sequences | Should -BeGreaterThan 1
         $output | Should -Match '^writes=\d+$'
+    }
+
+    It 'follows another process growing the segment from 1 KiB to 4 MiB, and never accepts a torn payload' {
+        $name = New-TestSegmentName 'format'
+        $script:Created.Add([pscustomobject]@{ Name = $name; Scope = 'User' })
+        $path = Get-SegmentPath $name
+        # Payload k: a body of k-dependent bytes followed by the SHA-256 of the body, which the reader's
+        # --check digest verifies. Body sizes grow by 55% a step, more than the quarter a grow adds, so
+        # every step grows the segment: 1 KiB at step 0, about 4 MiB at step 19.
+        $newPayload = 'param([int] $Length, [int] $Fill) $p = [byte[]]::new($Length + 32); [Array]::Fill($p, [byte]($Fill % 251)); [Security.Cryptography.SHA256]::Create().ComputeHash($p, 0, $Length).CopyTo($p, $Length); ,$p'
+        $steps = 19
+        $writesPerStep = 5
+        $finalVersion = 1 + $steps * $writesPerStep
+        $finalLength = [int](1024 * [math]::Pow(1.55, $steps)) + 32
+
+        # Version 1: a growable segment of 4 KiB, made by Write-SharedMemory.
+        Write-SharedMemory -Name $name -Value (& ([scriptblock]::Create($newPayload)) 1024 0)
+        $start = Get-SharedMemory -Name $name
+        $start.IsGrowable | Should -BeTrue
+        $start.Size | Should -Be 4096
+
+        $reader = Start-Reader @($path, '--until-version', $finalVersion, '--check', 'digest', '--ready', '--timeout', '120')
+        try {
+            # The handshake: the reader has mapped the segment and read version 1 before the writer starts.
+            $ready = $reader.StandardError.ReadLineAsync()
+            if (-not $ready.Wait(60000)) { throw 'read_segment.py did not start reading within 60 seconds.' }
+            $ready.Result | Should -Be 'ready'
+            $stderr = $reader.StandardError.ReadToEndAsync()
+
+            $output = Invoke-ChildPwsh -TimeoutSeconds 120 -Script @"
+`$newPayload = { $newPayload }
+`$writes = 0
+foreach (`$step in 1..$steps) {
+    `$length = [int](1024 * [math]::Pow(1.55, `$step))
+    foreach (`$k in 1..$writesPerStep) {
+        Write-SharedMemory -Name '$name' -Value (& `$newPayload `$length (`$step * $writesPerStep + `$k))
+        `$writes++
+    }
+}
+"writes=`$writes"
+"@
+            # The reader stops by itself once it has read the final version.
+            if (-not $reader.WaitForExit(150000)) { throw 'read_segment.py did not see the final version within 150 seconds.' }
+            $reader.WaitForExit()
+            $read = $reader.StdOutTask.GetAwaiter().GetResult() | ConvertFrom-Json
+            $errors = $stderr.GetAwaiter().GetResult()
+        }
+        finally {
+            if (-not $reader.HasExited) { $reader.Kill() }
+        }
+        $end = Get-SharedMemory -Name $name
+
+        $output | Should -Be "writes=$($steps * $writesPerStep)"
+        $end.Version | Should -Be $finalVersion
+        $errors | Should -BeNullOrEmpty
+        $reader.ExitCode | Should -Be 0
+        $read.status | Should -Be 'ok'
+        $read.torn | Should -Be 0
+        $read.first_version | Should -Be 1
+        $read.last_version | Should -Be $finalVersion
+        $read.distinct_sequences | Should -BeGreaterThan 1
+        $read.max_length | Should -Be $finalLength
+        # It followed the grows: Size rose from 4 KiB to the final size, and the reader mapped it again.
+        $read.sizes_seen[0] | Should -Be 4096
+        $read.sizes_seen[-1] | Should -Be $end.Size
+        $end.Size | Should -BeGreaterThan (4MB - 1) -Because 'the last payload is about 4 MiB'
+        $read.remaps | Should -BeGreaterOrEqual 1
+        ($read.remaps - $read.remaps_on_length) | Should -BeGreaterOrEqual 1 -Because 'the reader reads Size again before it touches the payload, and maps again when Size rose'
+        $read.mapped_size | Should -Be $end.Size
     }
 }
