@@ -179,7 +179,7 @@ Describe 'Write-SharedMemory' {
         Write-SharedMemory $name ([byte[]]::new(100)) -ErrorAction SilentlyContinue -ErrorVariable err
         $err[0].CategoryInfo.Category | Should -Be 'LimitsExceeded'
         $err[0].ErrorDetails.RecommendedAction | Should -Match 'New-SharedMemory -Growable'
-        ($err[0] | Out-String) | Should -Match 'New-SharedMemory -Size'
+        ($err[0] | Out-String) | Should -Match 'New-SharedMemory -Growable'
         Read-SharedMemory $name | Should -BeExactly 'short'
         (Get-SharedMemory $name).Version | Should -Be 1
     }

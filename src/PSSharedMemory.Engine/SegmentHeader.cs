@@ -164,9 +164,11 @@ namespace PSSharedMemory.Engine
         public bool LooksIntact(long mappedSize)
         {
             uint versionAndHeaderSize = *(uint*)(_base + SegmentLayout.LayoutVersionOffset);
+            long size = Volatile.Read(ref Size);
             bool sizeFits = versionAndHeaderSize == (SegmentLayout.LayoutVersion | ((uint)SegmentLayout.HeaderSize << 16))
-                ? Size == mappedSize
-                : versionAndHeaderSize == (SegmentLayout.GrowableLayoutVersion | ((uint)SegmentLayout.HeaderSize << 16));
+                ? size == mappedSize
+                : versionAndHeaderSize == (SegmentLayout.GrowableLayoutVersion | ((uint)SegmentLayout.HeaderSize << 16))
+                    && size >= 1 && size <= MaxSize && MaxSize <= SharedMemorySegment.MaxSize;
             return Magic == SegmentLayout.Magic && sizeFits && ((uint)Flags & ~SegmentLayout.KnownFlags) == 0;
         }
 

@@ -249,6 +249,26 @@ namespace PSSharedMemory.Engine.Tests
             }
         }
 
+        [Theory]
+        [InlineData(SegmentLayout.MaxSizeOffset, 100L)]
+        [InlineData(SegmentLayout.MaxSizeOffset, (1L << 40) + 1)]
+        [InlineData(SegmentLayout.CapacityOffset, 0L)]
+        public void AnOpenHandleReportsAGrowableHeaderDamagedSinceItOpened(int offset, long value)
+        {
+            using var name = new TestName("grow");
+            using SharedMemorySegment segment = SharedMemorySegment.Create(name, 4096, Growable);
+            segment.WriteText("kept");
+            Assert.Equal("kept", segment.Read().GetText());
+            using (var stream = new FileStream(SegmentStore.For(SharedMemoryScope.User).PathOf(name), FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+            {
+                stream.Position = offset;
+                stream.Write(BitConverter.GetBytes(value));
+            }
+
+            var error = Assert.Throws<SharedMemoryException>(() => segment.Read());
+            Assert.Equal(SharedMemoryErrorCode.Corrupted, error.Code);
+        }
+
         private static byte[] ReadHeader(string name)
         {
             using var stream = new FileStream(SegmentStore.For(SharedMemoryScope.User).PathOf(name), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
