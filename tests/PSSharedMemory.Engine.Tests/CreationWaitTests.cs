@@ -155,7 +155,15 @@ namespace PSSharedMemory.Engine.Tests
         public void CancellingTheWaitEndsItWithOperationCanceledExceptionWithoutWaitingOutItsSlice()
         {
             using var name = new TestName("creation");
-            using StartedWait wait = StartedWait.Begin(name, Timeout.InfiniteTimeSpan, NoTimer);
+            int thread = 0;
+            using StartedWait wait = StartedWait.Begin(name, Timeout.InfiniteTimeSpan, NoTimer,
+                atFirstLook: () => thread = Platform.IsLinux ? Posix.ThreadId() : 0);
+            if (Platform.IsLinux)
+            {
+                // Asleep, not about to sleep: only a cancellation that wakes the sleep ends this wait.
+                Posix.WaitUntilInPoll(thread);
+            }
+
             var stopwatch = Stopwatch.StartNew();
             wait.Cancellation.Cancel();
             Exception? ended = wait.Ended();
