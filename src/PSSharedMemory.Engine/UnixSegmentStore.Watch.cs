@@ -177,9 +177,12 @@ namespace PSSharedMemory.Engine
 
             public override void Dispose()
             {
-                // Closing the inotify descriptor removes its watches.
-                _inotify.Dispose();
                 _cancel?.Dispose();
+
+                // Closing the inotify descriptor removes its watches, and waits for the kernel to retire them
+                // (an RCU grace period: from a fraction of a millisecond to several on a busy machine). The
+                // wait is over; the caller need not wait for that, so the descriptor is closed on a pool thread.
+                ThreadPool.UnsafeQueueUserWorkItem(state => ((SafeFileDescriptor)state!).Dispose(), _inotify);
             }
 
             private static int Descriptor(SafeFileDescriptor fd) => unchecked((int)fd.DangerousGetHandle().ToInt64());
