@@ -37,6 +37,13 @@ namespace PSSharedMemory.Engine
             }
         }
 
-        internal void Woke(bool notified) => Interlocked.Increment(ref notified ? ref _notices : ref _slicesEnded);
+        /// <summary>The Stopwatch timestamp at which the last sleep ended.</summary>
+        public long LastWakeTimestamp { get; private set; }
+
+        internal void Woke(bool notified)
+        {
+            LastWakeTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+            Interlocked.Increment(ref notified ? ref _notices : ref _slicesEnded);
+        }
     }
 }
