@@ -148,7 +148,9 @@ namespace PSSharedMemory.Engine
         /// Opens a segment, first waiting for another process to create it if it does not exist yet: returns at
         /// once when it exists, otherwise as soon as it is published. The wait does not poll where the OS can
         /// tell of new files: it watches the store directory (inotify on Linux, a directory watcher on Windows),
-        /// and looks again at least every half second in case a notice was missed. macOS polls every 20 ms.
+        /// and looks again at least every half second in case a notice was missed. It never creates the store:
+        /// Linux watches the store's parent until the store appears, Windows looks for it every 20 ms. macOS,
+        /// which gives no notice, polls every 20 ms.
         /// </summary>
         /// <remarks>
         /// A segment just created has <see cref="Version"/> 0 until its first write. To wait for that write too,
@@ -161,7 +163,8 @@ namespace PSSharedMemory.Engine
         /// <param name="timeout">How long to wait for the creation; <see cref="Timeout.InfiniteTimeSpan"/> waits for ever.</param>
         /// <param name="cancellationToken">Ends the wait with <see cref="OperationCanceledException"/>.</param>
         /// <returns>The open segment, which the caller disposes.</returns>
-        /// <exception cref="SharedMemoryException">WaitTimeout when no segment of that name was created in time.</exception>
+        /// <exception cref="SharedMemoryException">WaitTimeout when no segment of that name was created in time; InvalidName.</exception>
+        /// <exception cref="ArgumentOutOfRangeException">A negative timeout other than <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
         public static SharedMemorySegment WaitForCreation(string name, SharedMemoryScope scope, TimeSpan timeout, CancellationToken cancellationToken) =>
             SegmentCatalog.WaitForCreation(name, scope, timeout, cancellationToken);
 
