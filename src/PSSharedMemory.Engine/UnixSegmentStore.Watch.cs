@@ -87,7 +87,7 @@ namespace PSSharedMemory.Engine
                 // The parent first: a store directory made after this is announced there, before the check below.
                 if (_parentWatch < 0)
                 {
-                    _parentWatch = TryAddWatch(_parent, ParentEvents);
+                    _parentWatch = TryAddWatch(_parent, ParentEvents, out _);
                 }
 
                 // The store's trust checks, as every operation makes them: an untrusted store fails the wait here.
@@ -100,11 +100,12 @@ namespace PSSharedMemory.Engine
                     }
                 }
 
-                _storeWatch = TryAddWatch(_store.Directory, StoreEvents);
+                _storeWatch = TryAddWatch(_store.Directory, StoreEvents, out int error);
                 if (_storeWatch < 0)
                 {
-                    // Removed again since the check (the parent watch sees it come back), or no watch to spare (slices).
-                    _storeAbsent = true;
+                    // Removed again since the check: the parent watch sees it come back. Any other failure (no
+                    // watch to spare) leaves the store unwatched, and the waiter looks on short slices.
+                    _storeAbsent = error == Libc.ENOENT || error == Libc.ENOTDIR;
                     return;
                 }
 
@@ -142,7 +143,7 @@ namespace PSSharedMemory.Engine
                         int remaining = deadline.RemainingMilliseconds;
                         if (remaining == 0 || !Libc.Poll(descriptors, cancel is null ? 1 : 2, remaining))
                         {
-                            // The slice is up (or a signal came): the caller looks anyway.
+                            // The slice is over; a signal that interrupted the poll only shortens it.
                             if (deadline.HasPassed)
                             {
                                 return false;
@@ -187,16 +188,18 @@ namespace PSSharedMemory.Engine
 
             private static int Descriptor(SafeFileDescriptor fd) => unchecked((int)fd.DangerousGetHandle().ToInt64());
 
-            private int TryAddWatch(string path, uint mask)
+            private int TryAddWatch(string path, uint mask, out int error)
             {
                 try
                 {
+                    error = 0;
                     return Libc.InotifyAddWatch(_inotify, path, mask);
                 }
-                catch (NativeException)
+                catch (NativeException e)
                 {
                     // Missing (ENOENT), not a directory, not readable, or no watch left (ENOSPC:
                     // fs.inotify.max_user_watches). The caller falls back to short slices where it must.
+                    error = e.ErrorCode;
                     return -1;
                 }
             }
