@@ -10,6 +10,7 @@ namespace PSSharedMemory.Benchmarks
     /// Usage:
     ///   PSSharedMemory.Benchmarks [--quick] [--artifacts DIR] [--allow-debug] [BenchmarkDotNet options, e.g. --filter *Lock*]
     ///   PSSharedMemory.Benchmarks pingpong [--rounds N] [--warmup N] [--idle N] [--output results.json]
+    ///   PSSharedMemory.Benchmarks creationwait [--runs N] [--warmup N]
     /// </summary>
     public static class Program
     {
@@ -18,6 +19,28 @@ namespace PSSharedMemory.Benchmarks
             if (args.Length > 0 && args[0] == "pingpong-child")
             {
                 return PingPong.RunChild(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
+            }
+
+            if (args.Length > 0 && args[0] == "creationwait-child")
+            {
+                return CreationWait.RunChild();
+            }
+
+            if (args.Length > 0 && args[0] == "creationwait")
+            {
+                int runs = 20;
+                int warmup = 3;
+                for (int i = 1; i < args.Length; i++)
+                {
+                    switch (args[i])
+                    {
+                        case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                        case "--warmup": warmup = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                        default: throw new ArgumentException($"Unknown creationwait option '{args[i]}'.");
+                    }
+                }
+
+                return CreationWait.Run(runs, warmup);
             }
 
             if (args.Length > 0 && args[0] == "pingpong")

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Threading;
 using PSSharedMemory.Engine.Native;
 
 namespace PSSharedMemory.Engine
@@ -12,6 +13,14 @@ namespace PSSharedMemory.Engine
     internal static unsafe class SegmentCatalog
     {
         private static readonly int s_processId = Process.GetCurrentProcess().Id;
+
+        private static int s_waitsForCreation;
+
+        /// <summary>
+        /// Waits of this process in <see cref="WaitForCreation"/> that have set their watch and found no segment
+        /// yet: from then on they cannot miss its creation. Lets a test know that a wait has begun.
+        /// </summary>
+        internal static int WaitsForCreation => Volatile.Read(ref s_waitsForCreation);
 
         public static long LargestSize => IntPtr.Size == 4 ? int.MaxValue - SegmentLayout.HeaderSize : SharedMemorySegment.MaxSize;
 
@@ -137,6 +146,84 @@ namespace PSSharedMemory.Engine
                 {
                     // Another process created it first; open theirs.
                 }
+            }
+        }
+
+        /// <summary>
+        /// Opens the segment, waiting for it to be created if it does not exist yet (docs/segment-format.md,
+        /// "Waiting for a name"). The watch is set before every look, so a segment published between a look
+        /// and the sleep that follows ends that sleep at once; every sleep is bounded by the watch's slice, so a
+        /// missed notice costs latency, never a hang.
+        /// </summary>
+        public static SharedMemorySegment WaitForCreation(string name, SharedMemoryScope scope, TimeSpan timeout, CancellationToken cancellationToken, CreationWaitProbe? probe = null)
+        {
+            SegmentName.Validate(name);
+            Deadline deadline = Deadline.After(timeout);
+            SegmentStore store = SegmentStore.For(scope);
+            StoreWatch watch;
+            try
+            {
+                watch = store.WatchForCreation(name);
+            }
+            catch (NativeException e)
+            {
+                throw SegmentErrors.Translate(e, name, store, 0);
+            }
+
+            bool counted = false;
+            try
+            {
+                while (true)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    try
+                    {
+                        // Watch first, then look: a segment published after this look wakes the sleep below.
+                        watch.Arm();
+                        return Open(name, scope);
+                    }
+                    catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.NotFound)
+                    {
+                    }
+                    catch (NativeException e)
+                    {
+                        throw SegmentErrors.Translate(e, name, store, 0);
+                    }
+
+                    if (!counted)
+                    {
+                        counted = true;
+                        Interlocked.Increment(ref s_waitsForCreation);
+                    }
+
+                    probe?.Looked();
+                    int remaining = deadline.RemainingMilliseconds;
+                    if (remaining == 0)
+                    {
+                        throw SegmentErrors.CreationWaitTimeout(name, scope, timeout);
+                    }
+
+                    bool notified;
+                    try
+                    {
+                        notified = watch.Sleep(Math.Min(remaining, probe?.SliceMilliseconds ?? watch.SliceMilliseconds), cancellationToken);
+                    }
+                    catch (NativeException e)
+                    {
+                        throw SegmentErrors.Translate(e, name, store, 0);
+                    }
+
+                    probe?.Woke(notified);
+                }
+            }
+            finally
+            {
+                if (counted)
+                {
+                    Interlocked.Decrement(ref s_waitsForCreation);
+                }
+
+                watch.Dispose();
             }
         }
 

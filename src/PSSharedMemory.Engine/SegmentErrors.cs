@@ -59,6 +59,10 @@ namespace PSSharedMemory.Engine
             new SharedMemoryException(SharedMemoryErrorCode.WaitTimeout, name,
                 $"Segment '{name}' did not change within {Deadline.Describe(timeout)}.");
 
+        public static SharedMemoryException CreationWaitTimeout(string name, SharedMemoryScope scope, TimeSpan timeout) =>
+            new SharedMemoryException(SharedMemoryErrorCode.WaitTimeout, name,
+                $"No shared memory segment named '{name}' was created{(scope == SharedMemoryScope.Global ? " in the global scope" : string.Empty)} within {Deadline.Describe(timeout)}.");
+
         public static SharedMemoryException BusyWriters(string name, TimeSpan timeout) =>
             new SharedMemoryException(SharedMemoryErrorCode.LockTimeout, name,
                 $"Segment '{name}' was being written for longer than {Deadline.Describe(timeout)}, so no consistent copy could be read.");

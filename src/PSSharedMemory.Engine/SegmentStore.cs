@@ -100,6 +100,13 @@ namespace PSSharedMemory.Engine
             }
         }
 
+        /// <summary>
+        /// A watch for the segment's file name to appear in this store, for a wait that must not miss its
+        /// creation (<see cref="SegmentCatalog.WaitForCreation"/>). The base polls; stores that can be told of
+        /// new entries override it.
+        /// </summary>
+        public virtual StoreWatch WatchForCreation(string name) => new PollingStoreWatch();
+
         /// <summary>True when something has the segment's file name, whether or not it is a usable segment.</summary>
         public virtual bool Exists(string name) => System.IO.File.Exists(PathOf(name));
 

@@ -161,6 +161,30 @@ namespace PSSharedMemory.Engine
         public static SharedMemorySegment OpenOrCreate(string name, long size, SharedMemoryOptions? options, out bool created) =>
             SegmentCatalog.OpenOrCreate(name, size, options, out created);
 
+        /// <summary>
+        /// Opens a segment, first waiting for another process to create it if it does not exist yet: returns at
+        /// once when it exists, otherwise as soon as it is published. The wait does not poll where the OS can
+        /// tell of new files: it watches the store directory (inotify on Linux, a directory watcher on Windows),
+        /// and looks again at least every half second in case a notice was missed. It never creates the store:
+        /// Linux watches the store's parent until the store appears, Windows looks for it every 20 ms. macOS,
+        /// which gives no notice, polls every 20 ms.
+        /// </summary>
+        /// <remarks>
+        /// A segment just created has <see cref="Version"/> 0 until its first write. To wait for that write too,
+        /// call <see cref="WaitForVersion"/> with 0 on the result, with what is left of the timeout. A name
+        /// that exists but is not a usable segment fails as <see cref="Open"/> does (Corrupted, PermissionDenied,
+        /// an untrusted store), at once.
+        /// </remarks>
+        /// <param name="name">A name that follows <see cref="SegmentName.Rule"/>.</param>
+        /// <param name="scope">The namespace to watch.</param>
+        /// <param name="timeout">How long to wait for the creation; <see cref="Timeout.InfiniteTimeSpan"/> waits for ever.</param>
+        /// <param name="cancellationToken">Ends the wait with <see cref="OperationCanceledException"/>.</param>
+        /// <returns>The open segment, which the caller disposes.</returns>
+        /// <exception cref="SharedMemoryException">WaitTimeout when no segment of that name was created in time; InvalidName.</exception>
+        /// <exception cref="ArgumentOutOfRangeException">A negative timeout other than <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
+        public static SharedMemorySegment WaitForCreation(string name, SharedMemoryScope scope, TimeSpan timeout, CancellationToken cancellationToken) =>
+            SegmentCatalog.WaitForCreation(name, scope, timeout, cancellationToken);
+
         /// <summary>True when something has the segment's name in the scope, usable or not.</summary>
         public static bool Exists(string name, SharedMemoryScope scope = SharedMemoryScope.User) =>
             SegmentCatalog.Exists(name, scope);

@@ -145,6 +145,8 @@ namespace PSSharedMemory.Engine
             return true;
         }
 
+        public override StoreWatch WatchForCreation(string name) => new DirectoryStoreWatch(Directory, FileNameOf(name) + FileExtension);
+
         /// <summary>
         /// A unique hidden file name beside the segment's. Built from the file name, not the segment name, so it is
         /// never a device name and never longer than 255 characters.

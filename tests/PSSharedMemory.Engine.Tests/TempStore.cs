@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Runtime.InteropServices;
+using System.Threading;
 
 namespace PSSharedMemory.Engine.Tests
 {
@@ -56,6 +57,34 @@ namespace PSSharedMemory.Engine.Tests
 
         [DllImport("libc", SetLastError = true)]
         private static extern int fallocate(int fd, int mode, long offset, long length);
+
+        [DllImport("libc")]
+        private static extern int gettid();
+
+        /// <summary>The calling thread's id in the kernel (Linux), as /proc/self/task names it.</summary>
+        public static int ThreadId() => gettid();
+
+        /// <summary>
+        /// Linux: returns once thread <paramref name="threadId"/> of this process sleeps in poll(2) (or ppoll),
+        /// as /proc/self/task/&lt;id&gt;/syscall shows; throws after a generous minute.
+        /// </summary>
+        public static void WaitUntilInPoll(int threadId)
+        {
+            // poll and ppoll on x64; arm64 has ppoll only.
+            string[] calls = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? new[] { "73" } : new[] { "7", "271" };
+            string path = $"/proc/self/task/{threadId}/syscall";
+            DateTime deadline = DateTime.UtcNow.AddSeconds(60);
+            while (Array.IndexOf(calls, File.ReadAllText(path).Split(' ')[0]) < 0)
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"Thread {threadId} did not sleep in poll within 60 seconds.");
+                }
+
+                // The pace of the check, not an ordering: the loop ends on the condition.
+                Thread.Sleep(1);
+            }
+        }
 
         public static void Chown(string path, int uid) => Check(chown(path, uid, uid), "chown");
 

@@ -16,6 +16,8 @@ namespace PSSharedMemory.Engine.Tests
 
         public static bool IsWindows => OperatingSystem.IsWindows();
 
+        public static bool IsMacOS => OperatingSystem.IsMacOS();
+
         /// <summary>Root on Linux: to change file owners and mount a tmpfs.</summary>
         public static bool IsLinuxRoot => OperatingSystem.IsLinux() && Environment.UserName == "root";
 

@@ -40,6 +40,16 @@ internal static class Program
 
                 return 0;
 
+            case "create-write":
+                // Creates the segment and writes its first payload, as Write-SharedMemory does for a new name.
+                using (SharedMemorySegment segment = SharedMemorySegment.Create(name, long.Parse(args[2], CultureInfo.InvariantCulture)))
+                {
+                    Console.WriteLine("created");
+                    Console.WriteLine("sequence " + segment.WriteText(args[3]));
+                }
+
+                return 0;
+
             case "write":
                 using (SharedMemorySegment segment = SharedMemorySegment.Open(name))
                 {

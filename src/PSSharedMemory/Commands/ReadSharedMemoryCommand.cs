@@ -209,31 +209,15 @@ namespace PSSharedMemory.Commands
             }
             catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.NotFound)
             {
-                // Not there yet: wait for a writer to create it; its first write is the change.
-                while (segment is null)
+                // Not there yet: the engine watches the store for its creation; its first write is the change.
+                try
                 {
-                    if (StopToken.WaitHandle.WaitOne(50))
-                    {
-                        throw new OperationCanceledException(StopToken);
-                    }
-
-                    if (SharedMemorySegment.Exists(name, scope))
-                    {
-                        try
-                        {
-                            segment = SegmentCache.Open(name, scope);
-                            break;
-                        }
-                        catch (SharedMemoryException again) when (again.Code == SharedMemoryErrorCode.NotFound)
-                        {
-                        }
-                    }
-
-                    if (deadline.HasPassed)
-                    {
-                        WriteError(ErrorHelper.CreationWaitTimeout(name, timeout, Target));
-                        return null;
-                    }
+                    segment = SegmentCache.Add(SharedMemorySegment.WaitForCreation(name, scope, deadline.Remaining, StopToken));
+                }
+                catch (SharedMemoryException again) when (again.Code == SharedMemoryErrorCode.WaitTimeout)
+                {
+                    WriteError(ErrorHelper.CreationWaitTimeout(name, timeout, Target));
+                    return null;
                 }
             }
 
