@@ -425,3 +425,87 @@ foreach (`$step in 1..$steps) {
         $read.mapped_size | Should -Be $end.Size
     }
 }
+
+Describe 'The queue format (python3 sender and receiver)' {
+    BeforeAll {
+        $script:QueueScript = Join-Path $PSScriptRoot 'queue_segment.py'
+        $script:QueueOptions = [PSSharedMemory.Engine.SharedMemoryOptions]@{ Kind = 'Queue' }
+
+        function Invoke-QueueScript {
+            # Runs queue_segment.py; returns its JSON as an object with the exit code added.
+            param([string[]] $Arguments)
+            $json = & $script:PythonPath $script:QueueScript @Arguments
+            $code = $LASTEXITCODE
+            $json | ConvertFrom-Json | Add-Member -NotePropertyName ExitCode -NotePropertyValue $code -PassThru
+        }
+    }
+
+    BeforeEach {
+        if (-not $script:PythonPath) { Set-ItResult -Skipped -Because 'python3 is not on PATH (under Wine: no Windows Python in the prefix)' }
+    }
+
+    It 'receives, in order and with their types and versions, the messages the module sent, and takes them' {
+        $name = New-TestSegmentName 'fmtq'
+        $queue = $script:Engine::Create($name, 4096, $script:QueueOptions)
+        try {
+            $null = $queue.SendText('first')
+            $null = $queue.Send([byte[]](0, 1, 2, 255))
+            $null = $queue.SendText('<Objs/>', 'CliXml', [timespan]::Zero, [Threading.CancellationToken]::None)
+            $peek = Invoke-QueueScript '--name', $name, 'peek', '--count', '1'
+            $peek.messages.Count | Should -Be 1
+            $queue.MessageCount | Should -Be 3 -Because 'a peek takes nothing'
+
+            $got = Invoke-QueueScript '--name', $name, 'receive', '--count', '10'
+            $got.ExitCode | Should -Be 0
+            $got.messages.Count | Should -Be 3
+            $got.messages.text[0] | Should -BeExactly 'first'
+            $got.messages.content_type_name | Should -Be 'Text', 'Bytes', 'CliXml'
+            [Convert]::FromBase64String($got.messages[1].base64) -join ',' | Should -Be '0,1,2,255'
+            $got.messages.version | Should -Be 1, 2, 3
+            $queue.MessageCount | Should -Be 0
+            (Invoke-QueueScript '--name', $name, 'receive').messages.Count | Should -Be 0
+        }
+        finally { $queue.Dispose() }
+    }
+
+    It 'sends messages the module receives, and reports a full queue without sending' {
+        $name = New-TestSegmentName 'fmtq'
+        $queue = $script:Engine::Create($name, 64, $script:QueueOptions)
+        try {
+            $null = $queue.SendText('module first')
+            (Invoke-QueueScript '--name', $name, 'send', '--text', 'python').version | Should -Be 2
+            $full = Invoke-QueueScript '--name', $name, 'send', '--text', 'this one has no room'
+            $full.status | Should -Be 'full'
+            $full.ExitCode | Should -Be 7
+
+            $messages = $queue.Receive(10, [timespan]::Zero, [Threading.CancellationToken]::None)
+            @($messages | ForEach-Object { $_.GetText() }) | Should -Be 'module first', 'python'
+            $messages[1].ContentType | Should -Be 'Text'
+            $messages[1].Version | Should -Be 2
+            $queue.GetInfo().LastWriterProcessId | Should -Not -Be $PID
+        }
+        finally { $queue.Dispose() }
+    }
+
+    It 'and the module pass messages of every length around a small ring, each way' {
+        $name = New-TestSegmentName 'fmtq'
+        $queue = $script:Engine::Create($name, 96, $script:QueueOptions)
+        try {
+            $random = [Random]::new(20261127)
+            foreach ($round in 1..10) {
+                $text = 'x' * $random.Next(0, 60) + $round
+                if ($round % 2) {
+                    (Invoke-QueueScript '--name', $name, 'send', '--text', $text).status | Should -Be 'sent'
+                    $queue.Receive(1, [timespan]::Zero, [Threading.CancellationToken]::None)[0].GetText() | Should -BeExactly $text
+                }
+                else {
+                    $null = $queue.SendText($text)
+                    (Invoke-QueueScript '--name', $name, 'receive').messages[0].text | Should -BeExactly $text
+                }
+            }
+
+            $queue.MessageCount | Should -Be 0
+        }
+        finally { $queue.Dispose() }
+    }
+}

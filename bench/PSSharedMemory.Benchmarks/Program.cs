@@ -21,6 +21,28 @@ namespace PSSharedMemory.Benchmarks
                 return PingPong.RunChild(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
             }
 
+            if (args.Length > 0 && args[0] == "queue-child")
+            {
+                return QueueThroughput.RunChild(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
+            }
+
+            if (args.Length > 0 && args[0] == "queue")
+            {
+                int messages = 200_000;
+                int rounds = 3;
+                for (int i = 1; i < args.Length; i++)
+                {
+                    switch (args[i])
+                    {
+                        case "--messages": messages = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                        case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                        default: throw new ArgumentException($"Unknown queue option '{args[i]}'.");
+                    }
+                }
+
+                return QueueThroughput.Run(messages, rounds);
+            }
+
             if (args.Length > 0 && args[0] == "creationwait-child")
             {
                 return CreationWait.RunChild();

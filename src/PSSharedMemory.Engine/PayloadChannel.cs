@@ -128,6 +128,11 @@ namespace PSSharedMemory.Engine
             where TReader : struct, IPayloadReader
         {
             _view.ThrowIfUnusable();
+            if (_view.IsQueue)
+            {
+                throw SegmentErrors.WrongKind(_view.Name, SharedMemorySegmentKind.Queue, "read");
+            }
+
             SegmentHeader header = _view.Header;
             MappedRegion region = lease.Region;
 

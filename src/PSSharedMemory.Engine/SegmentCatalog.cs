@@ -40,6 +40,18 @@ namespace PSSharedMemory.Engine
                     $"Permissions {Convert.ToString(permissions, 8)} are not valid Unix permission bits; use an octal value from 0 to 0777, such as 0600.");
             }
 
+            bool queue = options.Kind == SharedMemorySegmentKind.Queue;
+            if (queue)
+            {
+                if (options.Growable)
+                {
+                    throw new ArgumentException("A queue has a fixed size; it cannot be growable.", nameof(options));
+                }
+
+                // Records start at multiples of 8, and the smallest queue holds one empty message with room to spare.
+                size = Math.Max(2 * SegmentLayout.RecordHeaderSize, (size + SegmentLayout.RecordAlignment - 1) & ~(long)(SegmentLayout.RecordAlignment - 1));
+            }
+
             long maxSize = 0;
             if (options.Growable)
             {
@@ -55,7 +67,7 @@ namespace PSSharedMemory.Engine
             try
             {
                 mapping = store.Create(name, SegmentLayout.HeaderSize + size, permissions,
-                    m => new SegmentHeader(m.Base).Initialize(size, options.Scope, s_processId, maxSize));
+                    m => new SegmentHeader(m.Base).Initialize(size, options.Scope, s_processId, maxSize, queue));
             }
             catch (NativeException e)
             {

@@ -41,6 +41,20 @@ namespace PSSharedMemory.Engine
                     ? $"Segment '{name}' holds {stored}; only Text can be appended to Text and Bytes to Bytes, so nothing was appended."
                     : $"Segment '{name}' holds {stored}, and {appended} cannot be appended to it; nothing was appended.");
 
+        public static SharedMemoryException WrongKind(string name, SharedMemorySegmentKind kind, string action) =>
+            new SharedMemoryException(SharedMemoryErrorCode.WrongKind, name,
+                kind == SharedMemorySegmentKind.Queue
+                    ? $"Segment '{name}' is a queue, so it cannot be {action}: send messages to it and receive them from it instead."
+                    : $"Segment '{name}' holds one value, not a queue of messages, so it cannot be {action}: write it and read it instead.");
+
+        public static SharedMemoryException QueueFull(string name, long needed, long free, TimeSpan timeout) =>
+            new SharedMemoryException(SharedMemoryErrorCode.QueueFull, name,
+                $"Queue '{name}' had no room for a message of {SharedMemoryException.Bytes(needed)} bytes within {Deadline.Describe(timeout)} ({SharedMemoryException.Bytes(free)} bytes free); nothing was sent. Receivers free room as they take messages.");
+
+        public static SharedMemoryException QueueEmpty(string name, TimeSpan timeout) =>
+            new SharedMemoryException(SharedMemoryErrorCode.WaitTimeout, name,
+                $"Queue '{name}' received no message within {Deadline.Describe(timeout)}.");
+
         public static SharedMemoryException WaitTimeout(string name, TimeSpan timeout) =>
             new SharedMemoryException(SharedMemoryErrorCode.WaitTimeout, name,
                 $"Segment '{name}' did not change within {Deadline.Describe(timeout)}.");

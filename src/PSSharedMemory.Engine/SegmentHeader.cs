@@ -34,6 +34,18 @@ namespace PSSharedMemory.Engine
         /// <summary>True for layout 2, whose size may grow.</summary>
         public bool IsGrowable => LayoutVersion == SegmentLayout.GrowableLayoutVersion;
 
+        /// <summary>True for layout 3, a queue.</summary>
+        public bool IsQueue => LayoutVersion == SegmentLayout.QueueLayoutVersion;
+
+        /// <summary>Layout 3: the position of the oldest message; it only rises.</summary>
+        public ref long Head => ref *(long*)(_base + SegmentLayout.HeadOffset);
+
+        /// <summary>Layout 3: the position after the newest message; it only rises. Tail - Head bytes are in use.</summary>
+        public ref long Tail => ref *(long*)(_base + SegmentLayout.TailOffset);
+
+        /// <summary>Layout 3: bumped after every receive; senders waiting for room sleep on it.</summary>
+        public int* SpaceWord => (int*)(_base + SegmentLayout.SpaceWordOffset);
+
         public SegmentFlags Flags => (SegmentFlags)Volatile.Read(ref *(uint*)(_base + SegmentLayout.FlagsOffset));
 
         public bool IsRemoved => (Flags & SegmentFlags.Removed) != 0;
@@ -98,12 +110,18 @@ namespace PSSharedMemory.Engine
         /// <param name="scope">The namespace, recorded in the flags.</param>
         /// <param name="creatorPid">The creating process.</param>
         /// <param name="maxSize">Zero for a segment of fixed size (layout 1); otherwise the most it may grow to (layout 2).</param>
-        public void Initialize(long size, SharedMemoryScope scope, int creatorPid, long maxSize)
+        /// <param name="queue">True for a queue (layout 3), whose ring starts empty.</param>
+        public void Initialize(long size, SharedMemoryScope scope, int creatorPid, long maxSize, bool queue = false)
         {
             long now = ToUnixNanoseconds(DateTime.UtcNow);
             *(ulong*)(_base + SegmentLayout.MagicOffset) = SegmentLayout.Magic;
-            *(ushort*)(_base + SegmentLayout.LayoutVersionOffset) = maxSize == 0 ? SegmentLayout.LayoutVersion : SegmentLayout.GrowableLayoutVersion;
-            *(long*)(_base + SegmentLayout.MaxSizeOffset) = maxSize;
+            *(ushort*)(_base + SegmentLayout.LayoutVersionOffset) = queue ? SegmentLayout.QueueLayoutVersion
+                : maxSize == 0 ? SegmentLayout.LayoutVersion : SegmentLayout.GrowableLayoutVersion;
+            if (!queue)
+            {
+                *(long*)(_base + SegmentLayout.MaxSizeOffset) = maxSize;
+            }
+
             *(ushort*)(_base + SegmentLayout.HeaderSizeOffset) = SegmentLayout.HeaderSize;
             *(uint*)(_base + SegmentLayout.FlagsOffset) = (uint)(scope == SharedMemoryScope.Global ? SegmentFlags.Global : SegmentFlags.None);
             *(long*)(_base + SegmentLayout.CapacityOffset) = size;
@@ -124,9 +142,9 @@ namespace PSSharedMemory.Engine
                 return "its header does not start with the PSSharedMemory magic number";
             }
 
-            if (LayoutVersion != SegmentLayout.LayoutVersion && LayoutVersion != SegmentLayout.GrowableLayoutVersion)
+            if (LayoutVersion != SegmentLayout.LayoutVersion && LayoutVersion != SegmentLayout.GrowableLayoutVersion && LayoutVersion != SegmentLayout.QueueLayoutVersion)
             {
-                return $"its layout version is {LayoutVersion}, and this version of PSSharedMemory reads only versions {SegmentLayout.LayoutVersion} and {SegmentLayout.GrowableLayoutVersion}";
+                return $"its layout version is {LayoutVersion}, and this version of PSSharedMemory reads only versions {SegmentLayout.LayoutVersion} to {SegmentLayout.QueueLayoutVersion}";
             }
 
             if (HeaderSize != SegmentLayout.HeaderSize)
@@ -148,6 +166,17 @@ namespace PSSharedMemory.Engine
                 return $"its header says the size is {size} bytes but the file holds {mappedSize}";
             }
 
+            if (IsQueue)
+            {
+                uint queueFlags = (uint)Flags;
+                if ((queueFlags & ~SegmentLayout.KnownFlags) != 0)
+                {
+                    return $"its flags (0x{queueFlags:x}) include bits this version does not know";
+                }
+
+                return QueueProblem(Volatile.Read(ref Head), Volatile.Read(ref Tail), size);
+            }
+
             uint flags = (uint)Flags;
             if ((flags & ~SegmentLayout.KnownFlags) != 0)
             {
@@ -166,11 +195,20 @@ namespace PSSharedMemory.Engine
             uint versionAndHeaderSize = *(uint*)(_base + SegmentLayout.LayoutVersionOffset);
             long size = Volatile.Read(ref Size);
             bool sizeFits = versionAndHeaderSize == (SegmentLayout.LayoutVersion | ((uint)SegmentLayout.HeaderSize << 16))
+                || versionAndHeaderSize == (SegmentLayout.QueueLayoutVersion | ((uint)SegmentLayout.HeaderSize << 16))
                 ? size == mappedSize
                 : versionAndHeaderSize == (SegmentLayout.GrowableLayoutVersion | ((uint)SegmentLayout.HeaderSize << 16))
                     && size >= 1 && size <= MaxSize && MaxSize <= SharedMemorySegment.MaxSize;
             return Magic == SegmentLayout.Magic && sizeFits && ((uint)Flags & ~SegmentLayout.KnownFlags) == 0;
         }
+
+        /// <summary>Layout 3: null when the ring's positions are possible for its size; otherwise why not.</summary>
+        public static string? QueueProblem(long head, long tail, long size) =>
+            size % SegmentLayout.RecordAlignment != 0 || size < 2 * SegmentLayout.RecordHeaderSize
+                ? $"its queue size ({size}) is not a multiple of {SegmentLayout.RecordAlignment} of at least {2 * SegmentLayout.RecordHeaderSize}"
+                : head < 0 || tail < head || tail - head > size || head % SegmentLayout.RecordAlignment != 0 || tail % SegmentLayout.RecordAlignment != 0
+                    ? $"its queue positions (head {head}, tail {tail}) are impossible for a ring of {size} bytes"
+                    : null;
 
         /// <summary>Null when a payload length and content type are in range; otherwise why not.</summary>
         public static string? PayloadProblem(long length, uint contentType, long size) =>

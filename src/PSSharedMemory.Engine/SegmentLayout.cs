@@ -18,6 +18,12 @@ namespace PSSharedMemory.Engine
         /// </summary>
         public const ushort GrowableLayoutVersion = 2;
 
+        /// <summary>
+        /// A queue: the payload area is a ring of messages between <c>Head</c> and <c>Tail</c>. Readers of
+        /// versions 1 and 2 refuse it.
+        /// </summary>
+        public const ushort QueueLayoutVersion = 3;
+
         /// <summary>The payload starts here; 128 keeps it cache-line aligned.</summary>
         public const int HeaderSize = 128;
 
@@ -43,6 +49,19 @@ namespace PSSharedMemory.Engine
         // 92..95 reserved, zero.
         public const int MaxSizeOffset = 96;           // u64  layout 2: the most Size may grow to; layout 1: zero
         // 104..127 reserved, zero.
+
+        // Layout 3 (queues) uses 96..127 for the ring instead.
+        public const int HeadOffset = 96;              // u64  layout 3: position of the oldest message (counts up, never wraps)
+        public const int TailOffset = 104;             // u64  layout 3: position after the newest message
+        // 112..119 reserved, zero.
+        public const int SpaceWordOffset = 120;        // u32  layout 3: futex word, bumped after every receive
+        public const int SpaceWaitersOffset = 124;     // u32  layout 3: processes blocked on SpaceWord
+
+        /// <summary>Layout 3: each message starts with a 16-byte record header: u32 length, u32 content type, u64 version.</summary>
+        public const int RecordHeaderSize = 16;
+
+        /// <summary>Layout 3: records start at multiples of 8, and the ring's size is one too.</summary>
+        public const int RecordAlignment = 8;
 
         // Each wait word is followed directly by its waiter count; the Windows backend relies on that.
 

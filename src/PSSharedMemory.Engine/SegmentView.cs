@@ -30,6 +30,7 @@ namespace PSSharedMemory.Engine
             Header = new SegmentHeader(mapping.Base);
             _region = new MappedRegion(mapping.Base, mapping.Length, null, null);
             IsGrowable = Header.IsGrowable;
+            IsQueue = Header.IsQueue;
         }
 
         public string Name { get; }
@@ -44,6 +45,9 @@ namespace PSSharedMemory.Engine
 
         /// <summary>Layout 2: the size may grow. Fixed when the segment is created.</summary>
         public bool IsGrowable { get; }
+
+        /// <summary>Layout 3: a queue of messages. Fixed when the segment is created.</summary>
+        public bool IsQueue { get; }
 
         /// <summary>
         /// The payload's size now: the most a write may store without growing. For a fixed segment, what

@@ -68,5 +68,11 @@ namespace PSSharedMemory.Engine
 
         /// <summary>An append's content type differs from the stored payload's, or the payload cannot be appended to.</summary>
         ContentTypeMismatch,
+
+        /// <summary>A value operation (write, read) on a queue, or a queue operation (send, receive) on a value segment.</summary>
+        WrongKind,
+
+        /// <summary>A queue had no room for the message within the timeout; nothing was sent.</summary>
+        QueueFull,
     }
 }

@@ -23,6 +23,12 @@ namespace PSSharedMemory.Engine
         public bool Growable { get; set; }
 
         /// <summary>
+        /// <see cref="SharedMemorySegmentKind.Queue"/> to create a queue of messages (layout version 3): the
+        /// size is then the ring's size in bytes, rounded up to a multiple of 8, and a queue does not grow.
+        /// </summary>
+        public SharedMemorySegmentKind Kind { get; set; }
+
+        /// <summary>
         /// With <see cref="Growable"/>: the most the segment may grow to, in bytes. Null means
         /// <see cref="SharedMemorySegment.MaxSize"/> (1 TiB); the store's free space usually ends growth first,
         /// with OutOfSpace at the write that needs it.

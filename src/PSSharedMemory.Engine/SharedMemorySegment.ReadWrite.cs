@@ -41,6 +41,7 @@ namespace PSSharedMemory.Engine
             }
 
             CheckContentType(contentType);
+            RequireKind(SharedMemorySegmentKind.Value, append ? "appended to" : "written");
             CheckFits(count);
             fixed (byte* source = payload)
             {
@@ -90,6 +91,7 @@ namespace PSSharedMemory.Engine
             }
 
             CheckContentType(contentType);
+            RequireKind(SharedMemorySegmentKind.Value, append ? "appended to" : "written");
 
             // Worst case is 3 bytes per UTF-16 unit; count exactly only when that might not fit.
             long counted = -1;

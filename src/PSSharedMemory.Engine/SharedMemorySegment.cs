@@ -34,12 +34,14 @@ namespace PSSharedMemory.Engine
         private readonly SegmentView _view;
         private readonly SegmentLock _lock;
         private readonly PayloadChannel _channel;
+        private readonly QueueChannel _queue;
 
         internal SharedMemorySegment(SegmentView view)
         {
             _view = view;
             _lock = new SegmentLock(view);
             _channel = new PayloadChannel(view, _lock);
+            _queue = new QueueChannel(view, _lock);
         }
 
         /// <summary>The segment's name.</summary>
@@ -245,7 +247,15 @@ namespace PSSharedMemory.Engine
                     throw _view.Translate(e);
                 }
 
-                return new SharedMemorySegmentInfo(Name, Scope, _view.Size, snapshot.PayloadLength, (SharedMemoryContentType)snapshot.ContentType,
+                long length = snapshot.PayloadLength;
+                long messages = 0;
+                if (_view.IsQueue)
+                {
+                    using SegmentView.Lease lease = _view.Enter();
+                    (messages, length) = _queue.Measure(lease.Region);
+                }
+
+                return new SharedMemorySegmentInfo(Name, Scope, _view.Size, length, (SharedMemoryContentType)snapshot.ContentType,
                     snapshot.Sequence >> 1, snapshot.LastWriterPid, SegmentHeader.FromUnixNanoseconds(snapshot.LastWriteTime),
                     SegmentHeader.FromUnixNanoseconds(_view.Header.CreationTime), _view.Header.CreatorPid, IsReadOnly)
                 {
@@ -253,6 +263,8 @@ namespace PSSharedMemory.Engine
                     LockHolderProcessId = holder,
                     IsGrowable = _view.IsGrowable,
                     MaximumSize = _view.MaxSize,
+                    Kind = Kind,
+                    MessageCount = messages,
                 };
             }
         }

@@ -41,6 +41,12 @@ namespace PSSharedMemory.Engine
         /// <summary>The payload's size in bytes: fixed at creation, or the current size of a growable segment.</summary>
         public long Size { get; }
 
+        /// <summary>What the segment holds: one value, or a queue of messages.</summary>
+        public SharedMemorySegmentKind Kind { get; internal set; }
+
+        /// <summary>A queue's messages when the info was taken; 0 for a value segment.</summary>
+        public long MessageCount { get; internal set; }
+
         /// <summary>True when the segment grows to hold a larger write instead of refusing it.</summary>
         public bool IsGrowable { get; internal set; }
 

@@ -199,6 +199,23 @@ namespace PSSharedMemory.Engine.Tests
             return _process.ExitCode;
         }
 
+        /// <summary>Every line still to come, until the process closes its output (it ended or was killed).</summary>
+        public string[] RemainingLinesUntilExit()
+        {
+            var lines = new System.Collections.Generic.List<string>();
+            var deadline = DateTime.UtcNow + Generous;
+            while (!_lines.IsCompleted && DateTime.UtcNow < deadline)
+            {
+                if (_lines.TryTake(out string? line, TimeSpan.FromSeconds(1)))
+                {
+                    lines.Add(line);
+                }
+            }
+
+            Xunit.Assert.True(_lines.IsCompleted, "the process did not end within a minute");
+            return lines.ToArray();
+        }
+
         public string[] RemainingLines()
         {
             var lines = new System.Collections.Generic.List<string>();

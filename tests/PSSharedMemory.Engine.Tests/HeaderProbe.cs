@@ -34,6 +34,8 @@ namespace PSSharedMemory.Engine.Tests
 
         public int ChangeWaiters => Volatile.Read(ref *(int*)(_base + SegmentLayout.ChangeWaitersOffset));
 
+        public int Int32At(int offset) => Volatile.Read(ref *(int*)(_base + offset));
+
         /// <summary>Spins until <paramref name="condition"/> holds; fails loudly after a generous minute.</summary>
         public static void SpinUntil(Func<bool> condition, string what)
         {

@@ -279,6 +279,66 @@ internal static class Program
                     }
                 }
 
+            case "queue-produce":
+                // Sends N Text messages "<tag> <i>", and says so after each send returned: "sent <i> <version>".
+                // An optional pause in milliseconds between sends stands for work done between messages.
+                using (SharedMemorySegment segment = SharedMemorySegment.Open(name))
+                {
+                    string tag = args[2];
+                    int count = int.Parse(args[3], CultureInfo.InvariantCulture);
+                    int pause = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 0;
+                    for (int i = 0; i < count; i++)
+                    {
+                        if (pause > 0)
+                        {
+                            Thread.Sleep(pause);
+                        }
+
+                        long version = segment.SendText(tag + " " + i.ToString(CultureInfo.InvariantCulture), SharedMemoryContentType.Text, TimeSpan.FromSeconds(60), CancellationToken.None);
+                        Console.WriteLine("sent " + i.ToString(CultureInfo.InvariantCulture) + " " + version.ToString(CultureInfo.InvariantCulture));
+                    }
+
+                    Console.WriteLine("done");
+                }
+
+                return 0;
+
+            case "queue-consume":
+                // Receives one message at a time and prints "got <text> <version>" for each, until the message "end".
+                using (SharedMemorySegment segment = SharedMemorySegment.Open(name))
+                {
+                    Console.WriteLine("consuming");
+                    while (true)
+                    {
+                        foreach (SharedMemoryContent message in segment.Receive(1, TimeSpan.FromSeconds(1), CancellationToken.None))
+                        {
+                            string text = message.GetText();
+                            if (text == "end")
+                            {
+                                Console.WriteLine("ended");
+                                return 0;
+                            }
+
+                            Console.WriteLine("got " + text + " " + message.Version.ToString(CultureInfo.InvariantCulture));
+                        }
+                    }
+                }
+
+            case "queue-receive":
+                // Receives N messages, waiting for each, and prints them: "got <text>".
+                using (SharedMemorySegment segment = SharedMemorySegment.Open(name))
+                {
+                    int count = int.Parse(args[2], CultureInfo.InvariantCulture);
+                    Console.WriteLine("receiving");
+                    for (int i = 0; i < count; i++)
+                    {
+                        SharedMemoryContent message = segment.Receive(1, TimeSpan.FromSeconds(60), CancellationToken.None)[0];
+                        Console.WriteLine("got " + message.GetText());
+                    }
+                }
+
+                return 0;
+
             case "open-and-wait":
                 // Opens the segment, says so, then on each line from stdin reads it and reports the outcome.
                 using (SharedMemorySegment segment = SharedMemorySegment.Open(name))
