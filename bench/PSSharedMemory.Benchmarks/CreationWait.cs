@@ -27,7 +27,7 @@ namespace PSSharedMemory.Benchmarks
 
         public static int Run(int runs, int warmup)
         {
-            using Process child = StartChild();
+            using Process child = ChildProgram.Start(true, "creationwait-child");
             try
             {
                 var watched = new List<double>(runs);
@@ -143,26 +143,6 @@ namespace PSSharedMemory.Benchmarks
             string line = child.StandardOutput.ReadLine() ?? throw new InvalidOperationException("The creating process ended.");
             string[] parts = line.Split(' ');
             return (long.Parse(parts[0], CultureInfo.InvariantCulture), long.Parse(parts[1], CultureInfo.InvariantCulture));
-        }
-
-        private static Process StartChild()
-        {
-            string self = Environment.ProcessPath ?? throw new InvalidOperationException("The process path is unknown.");
-            var info = new ProcessStartInfo(self)
-            {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                UseShellExecute = false,
-            };
-
-            // Started as 'dotnet PSSharedMemory.Benchmarks.dll': the child needs the dll too.
-            if (Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-            {
-                info.ArgumentList.Add(typeof(CreationWait).Assembly.Location);
-            }
-
-            info.ArgumentList.Add("creationwait-child");
-            return Process.Start(info) ?? throw new InvalidOperationException($"Could not start '{self}'.");
         }
 
         private static void Row(string name, List<double> samples)

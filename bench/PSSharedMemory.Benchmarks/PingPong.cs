@@ -35,7 +35,7 @@ namespace PSSharedMemory.Benchmarks
             Process? child = null;
             try
             {
-                child = StartChild(pingName, pongName, rounds + warmup, gapped);
+                child = ChildProgram.Start(true, "pingpong-child", pingName, pongName, (rounds + warmup).ToString(CultureInfo.InvariantCulture), gapped.ToString(CultureInfo.InvariantCulture));
                 pong.WaitForChange(0, TimeSpan.FromSeconds(30), CancellationToken.None); // the child is ready
 
                 var payload = new byte[8];
@@ -205,30 +205,6 @@ namespace PSSharedMemory.Benchmarks
                 output.Write(buffer, 0, 8);
                 output.Flush();
             }
-        }
-
-        private static Process StartChild(string pingName, string pongName, int total, int gapped)
-        {
-            string self = Environment.ProcessPath ?? throw new InvalidOperationException("The process path is unknown.");
-            var info = new ProcessStartInfo(self)
-            {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                UseShellExecute = false,
-            };
-
-            // Started as 'dotnet PSSharedMemory.Benchmarks.dll': the child needs the dll too.
-            if (Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-            {
-                info.ArgumentList.Add(typeof(PingPong).Assembly.Location);
-            }
-
-            foreach (string argument in new[] { "pingpong-child", pingName, pongName, total.ToString(CultureInfo.InvariantCulture), gapped.ToString(CultureInfo.InvariantCulture) })
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            return Process.Start(info) ?? throw new InvalidOperationException($"Could not start '{self}'.");
         }
 
         private static double Microseconds(long ticks) => ticks * 1_000_000.0 / Stopwatch.Frequency;

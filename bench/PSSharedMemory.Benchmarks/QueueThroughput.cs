@@ -69,7 +69,7 @@ namespace PSSharedMemory.Benchmarks
             using SharedMemorySegment queue = SharedMemorySegment.Create(name, 64 * 1024, new SharedMemoryOptions { Kind = SharedMemorySegmentKind.Queue });
             try
             {
-                using Process child = StartChild("queue", name, messages);
+                using Process child = ChildProgram.Start(false, "queue-child", "queue", name, messages.ToString(CultureInfo.InvariantCulture));
                 long start = 0;
                 int received = 0;
                 while (received < messages)
@@ -105,7 +105,7 @@ namespace PSSharedMemory.Benchmarks
         {
             string name = "pssm-bench-" + Guid.NewGuid().ToString("N").Substring(0, 12);
             using var server = new NamedPipeServerStream(name, PipeDirection.In, 1, PipeTransmissionMode.Byte);
-            using Process child = StartChild("pipe", name, messages);
+            using Process child = ChildProgram.Start(false, "queue-child", "pipe", name, messages.ToString(CultureInfo.InvariantCulture));
             server.WaitForConnection();
             var frame = new byte[4 + MessageLength];
             long start = 0;
@@ -145,21 +145,5 @@ namespace PSSharedMemory.Benchmarks
             }
         }
 
-        private static Process StartChild(string mode, string target, int messages)
-        {
-            string self = Environment.ProcessPath ?? throw new InvalidOperationException("The process path is unknown.");
-            var info = new ProcessStartInfo(self) { UseShellExecute = false };
-            if (Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-            {
-                info.ArgumentList.Add(typeof(QueueThroughput).Assembly.Location);
-            }
-
-            foreach (string argument in new[] { "queue-child", mode, target, messages.ToString(CultureInfo.InvariantCulture) })
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            return Process.Start(info) ?? throw new InvalidOperationException($"Could not start '{self}'.");
-        }
     }
 }

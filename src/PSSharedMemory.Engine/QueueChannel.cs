@@ -290,17 +290,43 @@ namespace PSSharedMemory.Engine
         /// <summary>Sleeps on the change word until a send (or removal, or the deadline); false when time is up.</summary>
         private bool WaitForMessage(int observed, Deadline deadline, CancellationToken cancellationToken)
         {
-            WaitWord changes = _view.ChangeWord;
+            SegmentHeader header = _view.Header;
+
+            // A sender that keeps up usually sends again within microseconds: look a little before sleeping,
+            // which saves both sides a system call per message.
+            return SleepOn(_view.ChangeWord, observed, () => Volatile.Read(ref header.Head) != Volatile.Read(ref header.Tail),
+                spinFirst: true, deadline, cancellationToken);
+        }
+
+        /// <summary>Sleeps on the space word until a receive frees room; QueueFull when time is up.</summary>
+        private void WaitForRoom(int observed, long record, Deadline deadline, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            SegmentHeader header = _view.Header;
+            if (!SleepOn(new WaitWord(_view.Mapping, header.SpaceWord), observed, () => HasRoom(header, record), spinFirst: false, deadline, cancellationToken))
+            {
+                long free = RingSize - (Volatile.Read(ref header.Tail) - Volatile.Read(ref header.Head));
+                throw SegmentErrors.QueueFull(_view.Name, record, free, timeout);
+            }
+        }
+
+        /// <summary>
+        /// Sleeps in bounded slices until <paramref name="word"/> moves from <paramref name="observed"/> or
+        /// <paramref name="ready"/> holds; false when the deadline passes first. Removal and a closed handle
+        /// end it with their errors, cancellation with OperationCanceledException.
+        /// </summary>
+        private bool SleepOn(WaitWord word, int observed, Func<bool> ready, bool spinFirst, Deadline deadline, CancellationToken cancellationToken)
+        {
             using CancellationTokenRegistration registration = cancellationToken.CanBeCanceled
-                ? cancellationToken.Register(() => _lock.WakeOnCancel(changes))
+                ? cancellationToken.Register(() => _lock.WakeOnCancel(word))
                 : default;
             SegmentHeader header = _view.Header;
+            bool spin = spinFirst && Environment.ProcessorCount > 1;
             while (true)
             {
                 _view.CheckIntact();
                 _view.ThrowIfUnusable();
                 cancellationToken.ThrowIfCancellationRequested();
-                if (changes.Observe() != observed || Volatile.Read(ref header.Head) != Volatile.Read(ref header.Tail))
+                if (word.Observe() != observed || ready())
                 {
                     return true;
                 }
@@ -311,65 +337,17 @@ namespace PSSharedMemory.Engine
                     return false;
                 }
 
-                // A sender that keeps up usually sends again within microseconds: look a little before
-                // sleeping, which saves both sides a system call per message.
-                if (SpinUntilMessage(header, changes, observed))
+                for (int i = 0; spin && i < SpinsBeforeSleep; i++)
                 {
-                    return true;
+                    Thread.SpinWait(64);
+                    if (word.Observe() != observed || ready())
+                    {
+                        return true;
+                    }
                 }
 
-                changes.Sleep(observed, Math.Min(remaining, WaitSliceMilliseconds),
-                    () => Volatile.Read(ref header.Head) != Volatile.Read(ref header.Tail) || header.IsRemoved || cancellationToken.IsCancellationRequested);
-            }
-        }
-
-        private static bool SpinUntilMessage(SegmentHeader header, WaitWord changes, int observed)
-        {
-            if (Environment.ProcessorCount < 2)
-            {
-                return false;
-            }
-
-            for (int i = 0; i < SpinsBeforeSleep; i++)
-            {
-                if (changes.Observe() != observed || Volatile.Read(ref header.Head) != Volatile.Read(ref header.Tail))
-                {
-                    return true;
-                }
-
-                Thread.SpinWait(64);
-            }
-
-            return false;
-        }
-
-        /// <summary>Sleeps on the space word until a receive frees room; QueueFull when time is up.</summary>
-        private void WaitForRoom(int observed, long record, Deadline deadline, TimeSpan timeout, CancellationToken cancellationToken)
-        {
-            var space = new WaitWord(_view.Mapping, _view.Header.SpaceWord);
-            using CancellationTokenRegistration registration = cancellationToken.CanBeCanceled
-                ? cancellationToken.Register(() => _lock.WakeOnCancel(space))
-                : default;
-            SegmentHeader header = _view.Header;
-            while (true)
-            {
-                _view.CheckIntact();
-                _view.ThrowIfUnusable();
-                cancellationToken.ThrowIfCancellationRequested();
-                if (space.Observe() != observed || HasRoom(header, record))
-                {
-                    return;
-                }
-
-                int remaining = deadline.RemainingMilliseconds;
-                if (remaining == 0)
-                {
-                    long free = RingSize - (Volatile.Read(ref header.Tail) - Volatile.Read(ref header.Head));
-                    throw SegmentErrors.QueueFull(_view.Name, record, free, timeout);
-                }
-
-                space.Sleep(observed, Math.Min(remaining, WaitSliceMilliseconds),
-                    () => HasRoom(header, record) || header.IsRemoved || cancellationToken.IsCancellationRequested);
+                spin = false;
+                word.Sleep(observed, Math.Min(remaining, WaitSliceMilliseconds), () => ready() || header.IsRemoved || cancellationToken.IsCancellationRequested);
             }
         }
 
