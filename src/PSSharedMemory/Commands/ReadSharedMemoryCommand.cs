@@ -210,31 +210,19 @@ namespace PSSharedMemory.Commands
             catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.NotFound)
             {
                 // Not there yet: wait for a writer to create it; its first write is the change.
-                while (segment is null)
+                segment = WaitForCreation(name, scope, deadline);
+                if (segment is null)
                 {
-                    if (StopToken.WaitHandle.WaitOne(50))
-                    {
-                        throw new OperationCanceledException(StopToken);
-                    }
-
-                    if (SharedMemorySegment.Exists(name, scope))
-                    {
-                        try
-                        {
-                            segment = SegmentCache.Open(name, scope);
-                            break;
-                        }
-                        catch (SharedMemoryException again) when (again.Code == SharedMemoryErrorCode.NotFound)
-                        {
-                        }
-                    }
-
-                    if (deadline.HasPassed)
-                    {
-                        WriteError(ErrorHelper.CreationWaitTimeout(name, timeout, Target));
-                        return null;
-                    }
+                    WriteError(ErrorHelper.CreationWaitTimeout(name, timeout, Target));
+                    return null;
                 }
+            }
+
+            if (segment.Kind == SharedMemorySegmentKind.Queue)
+            {
+                // The read after the wait would be refused: say so now rather than after the next send.
+                WriteError(ErrorHelper.QueueNotReadable(name, Target));
+                return null;
             }
 
             if (_newerThan is long newerThan)

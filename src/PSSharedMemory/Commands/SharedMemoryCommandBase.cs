@@ -33,7 +33,41 @@ namespace PSSharedMemory.Commands
                 throw new PipelineStoppedException();
             }
 
-            WriteError(ErrorHelper.FromException(exception, target));
+            WriteError(ErrorHelper.FromException(exception, target, WorksOn));
+        }
+
+        /// <summary>What this cmdlet handles: values, or queues. Error advice is chosen by it.</summary>
+        protected virtual SharedMemorySegmentKind WorksOn => SharedMemorySegmentKind.Value;
+
+        /// <summary>
+        /// Waits for a segment that does not exist yet to be created, checking every 50 ms; returns its handle,
+        /// or null when <paramref name="deadline"/> passed first. Ctrl+C ends the wait.
+        /// </summary>
+        protected SharedMemorySegment? WaitForCreation(string name, SharedMemoryScope scope, Deadline deadline)
+        {
+            while (true)
+            {
+                if (StopToken.WaitHandle.WaitOne(50))
+                {
+                    throw new OperationCanceledException(StopToken);
+                }
+
+                if (SharedMemorySegment.Exists(name, scope))
+                {
+                    try
+                    {
+                        return SegmentCache.Open(name, scope);
+                    }
+                    catch (SharedMemoryException again) when (again.Code == SharedMemoryErrorCode.NotFound)
+                    {
+                    }
+                }
+
+                if (deadline.HasPassed)
+                {
+                    return null;
+                }
+            }
         }
 
         /// <summary>
