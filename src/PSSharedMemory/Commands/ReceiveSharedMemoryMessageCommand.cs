@@ -110,6 +110,7 @@ namespace PSSharedMemory.Commands
             catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.NotFound)
             {
                 // Not there yet: a sender creates it. The time spent here counts against -Timeout.
+                WriteVerbose($"Queue '{name}' ({scope}) does not exist yet; waiting for a sender to create it.");
                 SharedMemorySegment? segment = WaitForCreation(name, scope, deadline);
                 if (segment is null)
                 {
