@@ -1,6 +1,6 @@
 # Queues from PowerShell: New-SharedMemory -Queue, Send-SharedMemoryMessage and Receive-SharedMemoryMessage,
-# mostly between real separate processes. Processes are ordered by handshakes (waiter counts in the header,
-# values written by the other side), never by sleeps.
+# mostly between real separate processes. Processes and runspaces are ordered by handshakes (waiter counts in
+# the header, the lock state, a verbose message, values written by the other side), never by sleeps.
 BeforeAll {
     . $PSScriptRoot/common.ps1
 
@@ -9,17 +9,6 @@ BeforeAll {
         $name = New-TestSegmentName 'queue'
         $null = New-SharedMemory -Name $name -Queue -Size $Size
         $name
-    }
-
-    function Wait-SegmentText {
-        # Polls until value segment Name holds Text; the 20 ms is only the pace, a generous minute the limit.
-        param([Parameter(Mandatory)] [string] $Name, [Parameter(Mandatory)] [string] $Text, [scriptblock] $Abandon = { $false })
-        $deadline = [datetime]::UtcNow.AddSeconds(60)
-        while ((Read-SharedMemory $Name -ErrorAction SilentlyContinue) -ne $Text) {
-            if (& $Abandon) { throw "Gave up waiting for '$Text' in '$Name'." }
-            if ([datetime]::UtcNow -gt $deadline) { throw "'$Name' did not hold '$Text' within 60 seconds." }
-            Start-Sleep -Milliseconds 20
-        }
     }
 
     # How a consumer process describes what it received, one line per message: its type and its value.
@@ -183,6 +172,23 @@ Describe 'Send-SharedMemoryMessage and Receive-SharedMemoryMessage in one sessio
             if ($waiter) { $waiter.PowerShell.Dispose() }
             $holder.PowerShell.Dispose()
         }
+    }
+
+    It 'waits with -Wait for a queue that does not exist yet, and takes the first message sent to it' {
+        $name = New-TestSegmentName 'queue'
+        $receiver = Start-Runspace "Receive-SharedMemoryMessage $name -Wait -Timeout 60 -Verbose"
+        try {
+            # The handshake: the receiver says it waits for the queue to be created before it starts to.
+            $deadline = [datetime]::UtcNow.AddSeconds(60)
+            while ($receiver.PowerShell.Streams.Verbose.Count -eq 0) {
+                if ($receiver.Async.IsCompleted -or [datetime]::UtcNow -gt $deadline) { throw 'The receiver did not wait for the queue.' }
+                Start-Sleep -Milliseconds 5
+            }
+            "$($receiver.PowerShell.Streams.Verbose[0])" | Should -Match 'does not exist yet'
+            'created by the send' | Send-SharedMemoryMessage $name
+            $receiver.PowerShell.EndInvoke($receiver.Async) | Should -Be 'created by the send'
+        }
+        finally { $receiver.PowerShell.Dispose() }
     }
 
     It 'ends a -Wait promptly when the pipeline is stopped (Ctrl+C)' {
@@ -402,14 +408,6 @@ Describe 'Between processes' {
         (Get-SharedMemory $name).MessageCount | Should -Be 0
     }
 
-    It 'waits with -Wait for a queue that does not exist yet' {
-        $name = New-TestSegmentName 'queue'
-        $ready = "$name-ready"
-        $receiver = Start-ChildPwsh -Script "'ready' | Write-SharedMemory $ready; Receive-SharedMemoryMessage $name -Wait -Timeout 60"
-        Wait-SegmentText -Name $ready -Text 'ready' -Abandon { $receiver.HasExited }
-        'created by the send' | Send-SharedMemoryMessage $name
-        Wait-ChildPwsh $receiver | Should -Be 'created by the send'
-    }
 
     It 'sends and receives through a deserialized segment object in a job' {
         $name = New-TestQueue
