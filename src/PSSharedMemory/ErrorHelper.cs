@@ -193,7 +193,7 @@ namespace PSSharedMemory
             "NameRequired", ErrorCategory.InvalidArgument, null);
 
         public static ErrorRecord MessageNameRequired() => new ErrorRecord(
-            new ArgumentException("Send-SharedMemoryMessage needs a queue: give -Name, or pipe segment objects from Get-SharedMemory with -Value. Piped values are the messages to send, never where."),
+            new ArgumentException("Send-SharedMemoryMessage needs a queue: give -Name or -InputObject, or pipe segment objects from Get-SharedMemory with -Value. Piped values are the messages to send, never where."),
             "NameRequired", ErrorCategory.InvalidArgument, null);
 
         public static ErrorRecord ConflictingSegment() => new ErrorRecord(

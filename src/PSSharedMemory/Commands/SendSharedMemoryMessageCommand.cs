@@ -7,8 +7,8 @@ namespace PSSharedMemory.Commands
 {
     /// <summary>
     /// Send-SharedMemoryMessage: adds messages to a queue, creating a missing queue of the default size. Each
-    /// value piped with -Name is its own message, sent as it arrives; a run of piped bytes (a byte[] that
-    /// PowerShell enumerated) is one Bytes message. Segment objects piped with -Value each get that message.
+    /// value piped with -Name (or -InputObject) is its own message, sent as it arrives; a run of piped bytes (a
+    /// byte[] that PowerShell enumerated) is one Bytes message. Segment objects piped with -Value each get that message.
     /// </summary>
     /// <remarks>
     /// ConfirmImpact is Low, as for New-SharedMemory: a send adds a message and replaces nothing, so it asks
@@ -20,6 +20,8 @@ namespace PSSharedMemory.Commands
     {
         private bool _piped;
         private bool _nameGiven;
+        private string _pipedName = string.Empty;
+        private SharedMemoryScope _pipedScope;
         private List<byte>? _bytes;
 
         /// <summary>The queue's name; or pipe segment objects instead.</summary>
@@ -64,12 +66,26 @@ namespace PSSharedMemory.Commands
         {
             _nameGiven = MyInvocation.BoundParameters.ContainsKey(nameof(Name));
 
-            // Values piped go, one message each, to the queue named here; without a name they have nowhere to go.
+            // Values piped go, one message each, to the queue named here (by -Name, or by a segment object given
+            // to -InputObject); without one they have nowhere to go.
             _piped = !MyInvocation.BoundParameters.ContainsKey(nameof(Value));
-            if (_piped && !_nameGiven)
+            if (!_piped)
+            {
+                return;
+            }
+
+            if (InputObject is not null && _nameGiven)
+            {
+                ThrowTerminatingError(ErrorHelper.ConflictingSegment());
+            }
+
+            if (InputObject is null && !_nameGiven)
             {
                 ThrowTerminatingError(ErrorHelper.MessageNameRequired());
             }
+
+            _pipedName = InputObject?.Name ?? Name;
+            _pipedScope = InputObject?.Scope ?? Scope;
         }
 
         /// <inheritdoc />
@@ -85,7 +101,7 @@ namespace PSSharedMemory.Commands
                 }
 
                 SendGatheredBytes();
-                SendValue(Name, Scope, Value);
+                SendValue(_pipedName, _pipedScope, Value);
                 return;
             }
 
@@ -114,7 +130,7 @@ namespace PSSharedMemory.Commands
 
             byte[] bytes = _bytes.ToArray();
             _bytes.Clear();
-            SendPayload(Name, Scope, null, bytes, SharedMemoryContentType.Bytes);
+            SendPayload(_pipedName, _pipedScope, null, bytes, SharedMemoryContentType.Bytes);
         }
 
         private void SendValue(string name, SharedMemoryScope scope, object? value)
