@@ -91,6 +91,16 @@ Describe 'Send-SharedMemoryMessage and Receive-SharedMemoryMessage in one sessio
         (Get-SharedMemory $name).MessageCount | Should -Be 0
     }
 
+    It 'sends piped values to the queue of a segment object given to -InputObject, and refuses it with -Name too' {
+        $name = New-TestQueue
+        $queue = Get-SharedMemory $name
+        'a', 'b' | Send-SharedMemoryMessage -InputObject $queue
+        Receive-SharedMemoryMessage -InputObject $queue -All | Should -Be 'a', 'b'
+        { 'c' | Send-SharedMemoryMessage -InputObject $queue -Name $name } |
+            Should -Throw -ErrorId 'ConflictingParameters,PSSharedMemory.Commands.SendSharedMemoryMessageCommand'
+        (Get-SharedMemory $name).MessageCount | Should -Be 0
+    }
+
     It 'needs a queue for piped values: NameRequired, and nothing is sent' {
         { 'a', 'b' | Send-SharedMemoryMessage } | Should -Throw -ErrorId 'NameRequired,PSSharedMemory.Commands.SendSharedMemoryMessageCommand'
     }
