@@ -101,6 +101,22 @@ Describe 'Send-SharedMemoryMessage and Receive-SharedMemoryMessage in one sessio
         (Get-SharedMemory $name).MessageCount | Should -Be 0
     }
 
+    It 'keeps the queues of one name in the two scopes apart, and uses the scope of a piped segment object' {
+        $name = New-TestSegmentName 'queue'
+        try { $null = New-SharedMemory $name -Queue -Scope Global -ErrorAction Stop }
+        catch { Set-ItResult -Skipped -Because "the global store is not usable here: $_"; return }
+        try {
+            'user' | Send-SharedMemoryMessage $name
+            'global' | Send-SharedMemoryMessage $name -Scope Global
+            $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize((Get-SharedMemory $name -Scope Global)))
+            $copy | Send-SharedMemoryMessage -Value 'via the object'
+            Receive-SharedMemoryMessage $name -All | Should -Be 'user'
+            Receive-SharedMemoryMessage $name -Scope Global -Peek | Should -Be 'global'
+            $copy | Receive-SharedMemoryMessage -All | Should -Be 'global', 'via the object'
+        }
+        finally { Remove-SharedMemory $name -Scope Global }
+    }
+
     It 'needs a queue for piped values: NameRequired, and nothing is sent' {
         { 'a', 'b' | Send-SharedMemoryMessage } | Should -Throw -ErrorId 'NameRequired,PSSharedMemory.Commands.SendSharedMemoryMessageCommand'
     }
