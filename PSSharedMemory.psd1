@@ -16,7 +16,9 @@
         'Lock-SharedMemory'
         'New-SharedMemory'
         'Read-SharedMemory'
+        'Receive-SharedMemoryMessage'
         'Remove-SharedMemory'
+        'Send-SharedMemoryMessage'
         'Unlock-SharedMemory'
         'Write-SharedMemory'
     )

@@ -60,9 +60,9 @@ Describe 'Get-SharedMemory' {
         { [pscustomobject]@{ Name = "$prefix-b" } | Get-SharedMemory } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,PSSharedMemory.Commands.GetSharedMemoryCommand'
     }
 
-    It 'formats as a table of Name, Size, Length, ContentType, Version, LastWriter, LastWriteTime, LockHolder' {
+    It 'formats as a table of Name, Size, Length, ContentType, Version, LastWriter, LastWriteTime, LockHolder, Messages' {
         $header = (Get-SharedMemory "$prefix-a" | Format-Table | Out-String -Width 200) -split '\r?\n' | Where-Object { $_ -match '\S' } | Select-Object -First 1
-        ($header -split '\s+' | Where-Object { $_ }) | Should -Be 'Name', 'Size', 'Length', 'ContentType', 'Version', 'LastWriter', 'LastWriteTime', 'LockHolder'
+        ($header -split '\s+' | Where-Object { $_ }) | Should -Be 'Name', 'Size', 'Length', 'ContentType', 'Version', 'LastWriter', 'LastWriteTime', 'LockHolder', 'Messages'
     }
 
     It 'completes -Name with existing names' {

@@ -79,6 +79,7 @@ Describe '2. A piped value never names a segment' {
         @{ Cmdlet = 'Lock-SharedMemory' }
         @{ Cmdlet = 'Unlock-SharedMemory' }
         @{ Cmdlet = 'Read-SharedMemory' }
+        @{ Cmdlet = 'Receive-SharedMemoryMessage' }
         @{ Cmdlet = 'New-SharedMemory' }
         @{ Cmdlet = 'Get-SharedMemory' }
     ) {

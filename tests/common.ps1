@@ -233,19 +233,21 @@ function Add-TestType {
 
 function Get-SegmentWaiterCount {
     <#
-        The number of waiters the header of segment Name counts on its lock or its change word
-        (docs/segment-format.md: LockWaiters at 80, ChangeWaiters at 48). A waiter is counted just
-        before it sleeps, so a count above zero is the handshake that says a wait has begun.
+        The number of waiters the header of segment Name counts on its lock or its change word, or, for a
+        queue, on its space word (docs/segment-format.md: LockWaiters at 80, ChangeWaiters at 48,
+        SpaceWaiters at 124). A waiter is counted just before it sleeps, so a count above zero is the
+        handshake that says a wait has begun.
     #>
-    param([Parameter(Mandatory)] [string] $Name, [Parameter(Mandatory)] [ValidateSet('Lock', 'Change')] [string] $Word)
+    param([Parameter(Mandatory)] [string] $Name, [Parameter(Mandatory)] [ValidateSet('Lock', 'Change', 'Space')] [string] $Word)
     Add-TestType
     $file = Join-Path ([PSSharedMemory.Engine.SharedMemorySegment]::GetStoreDirectory('User')) "$Name.pssm"
-    [PSSharedMemoryTests.SegmentHeaderReader]::ReadUInt32($file, $(if ($Word -eq 'Lock') { 80 } else { 48 }))
+    $offset = switch ($Word) { 'Lock' { 80 } 'Change' { 48 } 'Space' { 124 } }
+    [PSSharedMemoryTests.SegmentHeaderReader]::ReadUInt32($file, $offset)
 }
 
 function Wait-SegmentWaiter {
-    # Waits (up to a generous minute) until the header counts a waiter on the lock or change word of Name.
-    param([Parameter(Mandatory)] [string] $Name, [Parameter(Mandatory)] [ValidateSet('Lock', 'Change')] [string] $Word, [scriptblock] $Abandon = { $false })
+    # Waits (up to a generous minute) until the header counts a waiter on the lock, change or space word of Name.
+    param([Parameter(Mandatory)] [string] $Name, [Parameter(Mandatory)] [ValidateSet('Lock', 'Change', 'Space')] [string] $Word, [scriptblock] $Abandon = { $false })
     $deadline = [datetime]::UtcNow.AddSeconds(60)
     while ((Get-SegmentWaiterCount -Name $Name -Word $Word) -eq 0) {
         if (& $Abandon) { throw "The wait on the $Word word of '$Name' ended before it was counted." }

@@ -10,9 +10,13 @@ namespace PSSharedMemory
     {
         private static readonly bool s_showsRecommendation = typeof(PSObject).Assembly.GetName().Version.Major >= 7;
 
-        public static ErrorRecord FromException(Exception exception, object? target) => exception switch
+        /// <summary>
+        /// The record for a failure. <paramref name="worksOn"/> is what the reporting cmdlet handles (values, or
+        /// queues): the advice names the cmdlets for the segment it met instead.
+        /// </summary>
+        public static ErrorRecord FromException(Exception exception, object? target, SharedMemorySegmentKind worksOn = SharedMemorySegmentKind.Value) => exception switch
         {
-            SharedMemoryException e => FromSharedMemory(e, target),
+            SharedMemoryException e => FromSharedMemory(e, target, worksOn),
             FileNotFoundException e => new ErrorRecord(e, "FileNotFound", ErrorCategory.ObjectNotFound, target),
             DirectoryNotFoundException e => new ErrorRecord(e, "DirectoryNotFound", ErrorCategory.ObjectNotFound, target),
             UnauthorizedAccessException e => new ErrorRecord(e, "PermissionDenied", ErrorCategory.PermissionDenied, target),
@@ -20,7 +24,7 @@ namespace PSSharedMemory
             _ => new ErrorRecord(exception, "SharedMemoryError", ErrorCategory.NotSpecified, target),
         };
 
-        public static ErrorRecord FromSharedMemory(SharedMemoryException exception, object? target)
+        public static ErrorRecord FromSharedMemory(SharedMemoryException exception, object? target, SharedMemorySegmentKind worksOn = SharedMemorySegmentKind.Value)
         {
             (string id, ErrorCategory category) = exception.Code switch
             {
@@ -47,10 +51,15 @@ namespace PSSharedMemory
                 // valid in its current state. Exception.CurrentVersion holds that version.
                 SharedMemoryErrorCode.VersionMismatch => ("SharedMemoryVersionMismatch", ErrorCategory.InvalidOperation),
                 SharedMemoryErrorCode.ContentTypeMismatch => ("SharedMemoryContentTypeMismatch", ErrorCategory.InvalidType),
+                // A value cmdlet on a queue, or a queue cmdlet on a value: the operation does not apply to the
+                // segment as it is.
+                SharedMemoryErrorCode.WrongKind => ("SharedMemoryWrongKind", ErrorCategory.InvalidOperation),
+                // The queue's bytes are taken up to its size: a limit, as for PayloadTooLarge.
+                SharedMemoryErrorCode.QueueFull => ("SharedMemoryQueueFull", ErrorCategory.LimitsExceeded),
                 _ => ("SharedMemoryNativeError", ErrorCategory.NotSpecified),
             };
             var record = new ErrorRecord(exception, id, category, target);
-            string? advice = RecommendedAction(exception.Code);
+            string? advice = RecommendedAction(exception.Code, worksOn);
             if (advice is not null)
             {
                 // The engine says what happened; this adds the next command to run. PowerShell 7 shows a
@@ -63,9 +72,30 @@ namespace PSSharedMemory
             return record;
         }
 
-        /// <summary>What to do next, in cmdlets and parameters; null where the engine's message already says it.</summary>
-        internal static string? RecommendedAction(SharedMemoryErrorCode code) => code switch
+        /// <summary>
+        /// What to do next, in cmdlets and parameters; null where the engine's message already says it.
+        /// <paramref name="worksOn"/> is what the failing cmdlet handles: a queue cmdlet (Send-, Receive-SharedMemoryMessage)
+        /// gets advice about queues, and WrongKind names the cmdlets of the other kind, the one the segment is.
+        /// </summary>
+        internal static string? RecommendedAction(SharedMemoryErrorCode code, SharedMemorySegmentKind worksOn = SharedMemorySegmentKind.Value) =>
+            worksOn == SharedMemorySegmentKind.Queue ? QueueAdvice(code) : ValueAdvice(code);
+
+        private static string? QueueAdvice(SharedMemoryErrorCode code) => code switch
         {
+            SharedMemoryErrorCode.NotFound => "Create it with New-SharedMemory -Queue, or send to it with Send-SharedMemoryMessage, which creates a missing queue; Receive-SharedMemoryMessage -Wait waits for it to be created.",
+            SharedMemoryErrorCode.ReadOnly => "Receiving takes messages out of the queue, which needs write permission: ask the queue's owner for it.",
+            SharedMemoryErrorCode.Removed => "Create it again with New-SharedMemory -Queue, or open the new one if it was re-created.",
+            SharedMemoryErrorCode.PayloadTooLarge => "Send smaller messages, or after Remove-SharedMemory create the queue again with New-SharedMemory -Queue and a larger -Size: a message takes at most the queue's size less 16 bytes.",
+            SharedMemoryErrorCode.QueueFull => "Wait longer with a larger -Timeout, check that a session takes messages with Receive-SharedMemoryMessage, or create the queue again with a larger New-SharedMemory -Queue -Size.",
+            SharedMemoryErrorCode.WaitTimeout => "Wait longer with a larger -Timeout, or check that the sender is running.",
+            SharedMemoryErrorCode.WrongKind => "Read it with Read-SharedMemory and write it with Write-SharedMemory. For a queue, create one under another name with New-SharedMemory -Queue.",
+            _ => ValueAdvice(code),
+        };
+
+        private static string? ValueAdvice(SharedMemoryErrorCode code) => code switch
+        {
+            SharedMemoryErrorCode.WrongKind => "Take its messages with Receive-SharedMemoryMessage (-Peek to look without taking them), and add messages with Send-SharedMemoryMessage.",
+            SharedMemoryErrorCode.QueueFull => "Wait longer with a larger -Timeout, or check that a session takes messages with Receive-SharedMemoryMessage.",
             SharedMemoryErrorCode.NotFound => "Create it with New-SharedMemory, or list the existing ones with Get-SharedMemory.",
             SharedMemoryErrorCode.AlreadyExists => "Open it by name, or remove it first with Remove-SharedMemory.",
             SharedMemoryErrorCode.Removed => "Create it again with New-SharedMemory, or open the new one if it was re-created.",
@@ -91,6 +121,18 @@ namespace PSSharedMemory
                 $"Segment '{name}' was not created and written within {Deadline.Describe(timeout)}."),
             target);
 
+        public static ErrorRecord QueueWaitTimeout(string name, TimeSpan timeout, bool created, object target) => FromSharedMemory(
+            new SharedMemoryException(SharedMemoryErrorCode.WaitTimeout, name, created
+                ? $"Queue '{name}' received no message within {Deadline.Describe(timeout)}."
+                : $"Queue '{name}' was not created within {Deadline.Describe(timeout)}, so no message came."),
+            target, SharedMemorySegmentKind.Queue);
+
+        /// <summary>Read-SharedMemory -Wait on a queue: refused before the wait, as the read after it would be.</summary>
+        public static ErrorRecord QueueNotReadable(string name, object target) => FromSharedMemory(
+            new SharedMemoryException(SharedMemoryErrorCode.WrongKind, name,
+                $"Segment '{name}' is a queue, so it cannot be read: send messages to it and receive them from it instead."),
+            target);
+
         public static ErrorRecord AppendObjects(string name, object target) => FromSharedMemory(
             new SharedMemoryException(SharedMemoryErrorCode.ContentTypeMismatch, name,
                 $"Objects cannot be appended to segment '{name}': -Append adds a string to Text or a byte array to Bytes, and objects are stored as one CliXml document. Nothing was written."),
@@ -107,6 +149,15 @@ namespace PSSharedMemory
                 $"Segment '{name}' says it holds CliXml, but its payload could not be read as CliXml: {inner.Message} Read it with -AsText to see it, and write it again.", inner),
             "InvalidCliXml", ErrorCategory.InvalidData, target);
 
+        public static ErrorRecord InvalidCliXmlMessage(string name, long version, Exception inner, object target) => new ErrorRecord(
+            new InvalidDataException(
+                $"Message {version} of queue '{name}' says it holds CliXml, but it could not be read as CliXml: {inner.Message} The message was taken from the queue; receive with -AsText to see such messages as they are.", inner),
+            "InvalidCliXml", ErrorCategory.InvalidData, target);
+
+        public static ErrorRecord QueueNotGrowable() => new ErrorRecord(
+            new ArgumentException("A queue has a fixed size: -Size is the bytes its messages can take, and a send waits for room when they are taken. Leave out -Growable (and -MaximumSize) with -Queue."),
+            "QueueNotGrowable", ErrorCategory.InvalidArgument, null);
+
         public static ErrorRecord InvalidPermission(string value) => new ErrorRecord(
             new ArgumentException($"'{value}' is not a permission. Give Unix permission bits as three octal digits, such as 600 or 660."),
             "InvalidPermission", ErrorCategory.InvalidArgument, value);
@@ -117,6 +168,10 @@ namespace PSSharedMemory
 
         public static ErrorRecord ConflictingOutput(string parameters) => new ErrorRecord(
             new ArgumentException($"The parameters {parameters} choose different kinds of output; use only one of them."),
+            "ConflictingParameters", ErrorCategory.InvalidArgument, null);
+
+        public static ErrorRecord ConflictingCount() => new ErrorRecord(
+            new ArgumentException("-Count takes up to that many messages and -All takes every message; use only one of them."),
             "ConflictingParameters", ErrorCategory.InvalidArgument, null);
 
         public static ErrorRecord PathNotSingleFile(string path, int count) => new ErrorRecord(
@@ -135,6 +190,10 @@ namespace PSSharedMemory
 
         public static ErrorRecord NameRequired() => new ErrorRecord(
             new ArgumentException("Write-SharedMemory needs a segment: give -Name, or pipe segment objects from Get-SharedMemory with -Value, -InFile or -LiteralPath. Piped values are what to write, never where."),
+            "NameRequired", ErrorCategory.InvalidArgument, null);
+
+        public static ErrorRecord MessageNameRequired() => new ErrorRecord(
+            new ArgumentException("Send-SharedMemoryMessage needs a queue: give -Name or -InputObject, or pipe segment objects from Get-SharedMemory with -Value. Piped values are the messages to send, never where."),
             "NameRequired", ErrorCategory.InvalidArgument, null);
 
         public static ErrorRecord ConflictingSegment() => new ErrorRecord(

@@ -9,7 +9,9 @@ namespace PSSharedMemory
         public const string Lock = Docs + "Lock-SharedMemory.md";
         public const string New = Docs + "New-SharedMemory.md";
         public const string Read = Docs + "Read-SharedMemory.md";
+        public const string Receive = Docs + "Receive-SharedMemoryMessage.md";
         public const string Remove = Docs + "Remove-SharedMemory.md";
+        public const string Send = Docs + "Send-SharedMemoryMessage.md";
         public const string Unlock = Docs + "Unlock-SharedMemory.md";
         public const string Write = Docs + "Write-SharedMemory.md";
     }

@@ -59,6 +59,23 @@ namespace PSSharedMemory
             return Add(key, segment);
         }
 
+        /// <summary>
+        /// The handle of the segment, created as a queue of <paramref name="sizeIfNew"/> bytes when none exists.
+        /// An existing segment is returned whatever its kind: sending to a value segment then fails with WrongKind.
+        /// </summary>
+        public static SharedMemorySegment OpenOrCreateQueue(string name, SharedMemoryScope scope, long sizeIfNew, out bool created)
+        {
+            created = false;
+            Key key = KeyOf(name, scope);
+            if (TryReuse(key, out SharedMemorySegment? cached))
+            {
+                return cached!;
+            }
+
+            SharedMemorySegment segment = SharedMemorySegment.OpenOrCreate(name, sizeIfNew, new SharedMemoryOptions { Scope = scope, Kind = SharedMemorySegmentKind.Queue }, out created);
+            return Add(key, segment);
+        }
+
         /// <summary>The cached handle when it is still the segment its name leads to.</summary>
         public static bool TryGetUsable(string name, SharedMemoryScope scope, out SharedMemorySegment? segment) =>
             TryReuse(KeyOf(name, scope), out segment);

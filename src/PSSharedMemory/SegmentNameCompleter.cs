@@ -7,7 +7,10 @@ using PSSharedMemory.Engine;
 
 namespace PSSharedMemory
 {
-    /// <summary>Completes segment names with the existing segments of the scopes the command line asks for (-Scope; User by default).</summary>
+    /// <summary>
+    /// Completes segment names with the existing segments of the scopes the command line asks for (-Scope; User
+    /// by default); for Send- and Receive-SharedMemoryMessage, with the queues among them.
+    /// </summary>
     public class SegmentNameCompleter : IArgumentCompleter
     {
         /// <inheritdoc />
@@ -32,10 +35,12 @@ namespace PSSharedMemory
 
                 foreach (SharedMemorySegmentInfo segment in segments)
                 {
-                    if (pattern.IsMatch(segment.Name))
+                    if (pattern.IsMatch(segment.Name) && Offers(segment, commandName))
                     {
                         string text = NeedsQuotes(segment.Name) ? "'" + segment.Name + "'" : segment.Name;
-                        string tooltip = $"{segment.Name} ({segment.ContentType}, {segment.Length} of {segment.Size} bytes, {scope})";
+                        string tooltip = segment.Kind == SharedMemorySegmentKind.Queue
+                            ? $"{segment.Name} (Queue, {segment.MessageCount} messages, {segment.Length} of {segment.Size} bytes, {scope})"
+                            : $"{segment.Name} ({segment.ContentType}, {segment.Length} of {segment.Size} bytes, {scope})";
                         results.Add(new CompletionResult(text, segment.Name, CompletionResultType.ParameterValue, tooltip));
                     }
                 }
@@ -43,6 +48,12 @@ namespace PSSharedMemory
 
             return results;
         }
+
+        /// <summary>Whether to offer this segment: only queues to Send- and Receive-SharedMemoryMessage, where a value segment would fail.</summary>
+        private static bool Offers(SharedMemorySegmentInfo segment, string? commandName) =>
+            segment.Kind == SharedMemorySegmentKind.Queue
+            || commandName is null
+            || !commandName.EndsWith("-SharedMemoryMessage", StringComparison.OrdinalIgnoreCase);
 
         /// <summary>The scopes named by -Scope on the command line: one or several, All, or User when absent or unreadable.</summary>
         internal static IEnumerable<SharedMemoryScope> ScopesOf(IDictionary? fakeBoundParameters)

@@ -51,6 +51,8 @@ namespace PSSharedMemory
             IsReadOnly = info.IsReadOnly;
             IsGrowable = info.IsGrowable;
             MaximumSize = info.MaximumSize;
+            Kind = info.Kind;
+            MessageCount = info.MessageCount;
             IsLocked = info.IsLocked;
             LockHolderProcessId = info.LockHolderProcessId;
             LockHolderProcessName = ProcessName(info.LockHolderProcessId);
@@ -62,8 +64,14 @@ namespace PSSharedMemory
         /// <summary>User (only this user) or Global (machine-wide).</summary>
         public SharedMemoryScope Scope { get; }
 
-        /// <summary>Payload size in bytes: fixed, or for a growable segment its size now.</summary>
+        /// <summary>Payload size in bytes: fixed, or for a growable segment its size now. For a queue: the bytes its messages can take.</summary>
         public long Size { get; }
+
+        /// <summary>Value (one payload that each write replaces) or Queue (messages, each received once).</summary>
+        public SharedMemorySegmentKind Kind { get; internal set; }
+
+        /// <summary>For a queue: the messages it held when this object was made. 0 for a value segment.</summary>
+        public long MessageCount { get; internal set; }
 
         /// <summary>True when a larger write grows the segment (up to MaximumSize) instead of failing.</summary>
         public bool IsGrowable { get; internal set; }
@@ -71,19 +79,19 @@ namespace PSSharedMemory
         /// <summary>The most the segment can hold: Size when it is fixed, the limit of its growth when it is growable.</summary>
         public long MaximumSize { get; internal set; }
 
-        /// <summary>Bytes of payload stored by the last write.</summary>
+        /// <summary>Bytes of payload stored by the last write. For a queue: the bytes its messages take, record headers included.</summary>
         public long Length { get; }
 
-        /// <summary>What the payload holds: Empty, Text, Bytes or CliXml.</summary>
+        /// <summary>What the payload holds: Empty, Text, Bytes or CliXml. Empty for a queue, whose messages each have their own.</summary>
         public SharedMemoryContentType ContentType { get; }
 
-        /// <summary>The number of completed writes.</summary>
+        /// <summary>The number of completed writes; for a queue, the number of messages sent to it.</summary>
         public long Version { get; }
 
-        /// <summary>The process that wrote last, 0 before the first write.</summary>
+        /// <summary>The process that wrote (or sent) last, 0 before the first write.</summary>
         public int LastWriterProcessId { get; }
 
-        /// <summary>When the last write completed (local time); the creation time before the first write.</summary>
+        /// <summary>When the last write (or send) completed (local time); the creation time before the first write.</summary>
         public DateTime LastWriteTime { get; }
 
         /// <summary>When the segment was created (local time).</summary>

@@ -62,6 +62,8 @@ namespace PSSharedMemory
             {
                 IsGrowable = Get<bool>(sourceValue, nameof(SharedMemoryInfo.IsGrowable)),
                 MaximumSize = Get<long>(sourceValue, nameof(SharedMemoryInfo.MaximumSize)),
+                Kind = Get<SharedMemorySegmentKind>(sourceValue, nameof(SharedMemoryInfo.Kind)),
+                MessageCount = Get<long>(sourceValue, nameof(SharedMemoryInfo.MessageCount)),
             };
         }
 

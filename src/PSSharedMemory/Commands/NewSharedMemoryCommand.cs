@@ -4,7 +4,7 @@ using PSSharedMemory.Engine;
 
 namespace PSSharedMemory.Commands
 {
-    /// <summary>New-SharedMemory: creates a segment of a fixed size, or a growable one, and returns it.</summary>
+    /// <summary>New-SharedMemory: creates a segment of a fixed size, a growable one, or a queue, and returns it.</summary>
     [Cmdlet(VerbsCommon.New, "SharedMemory", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, HelpUri = HelpLinks.New)]
     [OutputType(typeof(SharedMemoryInfo))]
     public sealed class NewSharedMemoryCommand : ScopedCommandBase
@@ -21,13 +21,17 @@ namespace PSSharedMemory.Commands
         [AllowEmptyString]
         public string Name { get; set; } = string.Empty;
 
-        /// <summary>Payload size in bytes (64KB, 1MB...); fixed for the segment's life unless -Growable. Default 64 KiB, or 4 KiB with -Growable.</summary>
+        /// <summary>Payload size in bytes (64KB, 1MB...); fixed for the segment's life unless -Growable. Default 64 KiB, or 4 KiB with -Growable. With -Queue: the bytes the messages can take, rounded up to a multiple of 8.</summary>
         [Parameter(Position = 1)]
         public long Size { get; set; } = DefaultSize;
 
         /// <summary>Create a growable segment: a write that needs more room grows it, up to -MaximumSize, instead of failing.</summary>
         [Parameter]
         public SwitchParameter Growable { get; set; }
+
+        /// <summary>Create a queue: messages sent with Send-SharedMemoryMessage, each received once, oldest first, by Receive-SharedMemoryMessage.</summary>
+        [Parameter]
+        public SwitchParameter Queue { get; set; }
 
         /// <summary>With -Growable: the most the segment may grow to, in bytes (default 1 TiB; the store's free space usually ends growth first).</summary>
         [Parameter]
@@ -42,6 +46,11 @@ namespace PSSharedMemory.Commands
         protected override void BeginProcessing()
         {
             bool sizeGiven = MyInvocation.BoundParameters.ContainsKey(nameof(Size));
+            if (Queue && (Growable || MyInvocation.BoundParameters.ContainsKey(nameof(MaximumSize))))
+            {
+                ThrowTerminatingError(ErrorHelper.QueueNotGrowable());
+            }
+
             if (MyInvocation.BoundParameters.ContainsKey(nameof(MaximumSize)) && !Growable)
             {
                 ThrowTerminatingError(ErrorHelper.MaximumSizeNeedsGrowable());
@@ -75,7 +84,10 @@ namespace PSSharedMemory.Commands
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
-            if (!ShouldProcess($"{Name} ({Scope})", Growable ? $"Create growable shared memory segment of {Size} bytes" : $"Create shared memory segment of {Size} bytes"))
+            string action = Queue ? $"Create shared memory queue of {Size} bytes"
+                : Growable ? $"Create growable shared memory segment of {Size} bytes"
+                : $"Create shared memory segment of {Size} bytes";
+            if (!ShouldProcess($"{Name} ({Scope})", action))
             {
                 return;
             }
@@ -87,6 +99,7 @@ namespace PSSharedMemory.Commands
                     Scope = Scope,
                     Permissions = _permissions,
                     Growable = Growable,
+                    Kind = Queue ? SharedMemorySegmentKind.Queue : SharedMemorySegmentKind.Value,
                     MaximumSize = MyInvocation.BoundParameters.ContainsKey(nameof(MaximumSize)) ? MaximumSize : (long?)null,
                 };
                 SharedMemorySegment segment = SegmentCache.Add(SharedMemorySegment.Create(Name, Size, options));

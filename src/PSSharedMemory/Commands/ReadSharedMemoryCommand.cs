@@ -209,16 +209,20 @@ namespace PSSharedMemory.Commands
             }
             catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.NotFound)
             {
-                // Not there yet: the engine watches the store for its creation; its first write is the change.
-                try
-                {
-                    segment = SegmentCache.Add(SharedMemorySegment.WaitForCreation(name, scope, deadline.Remaining, StopToken));
-                }
-                catch (SharedMemoryException again) when (again.Code == SharedMemoryErrorCode.WaitTimeout)
+                // Not there yet: wait for a writer to create it; its first write is the change.
+                segment = WaitForCreation(name, scope, deadline);
+                if (segment is null)
                 {
                     WriteError(ErrorHelper.CreationWaitTimeout(name, timeout, Target));
                     return null;
                 }
+            }
+
+            if (segment.Kind == SharedMemorySegmentKind.Queue)
+            {
+                // The read after the wait would be refused: say so now rather than after the next send.
+                WriteError(ErrorHelper.QueueNotReadable(name, Target));
+                return null;
             }
 
             if (_newerThan is long newerThan)

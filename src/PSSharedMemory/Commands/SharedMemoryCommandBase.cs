@@ -33,7 +33,27 @@ namespace PSSharedMemory.Commands
                 throw new PipelineStoppedException();
             }
 
-            WriteError(ErrorHelper.FromException(exception, target));
+            WriteError(ErrorHelper.FromException(exception, target, WorksOn));
+        }
+
+        /// <summary>What this cmdlet handles: values, or queues. Error advice is chosen by it.</summary>
+        protected virtual SharedMemorySegmentKind WorksOn => SharedMemorySegmentKind.Value;
+
+        /// <summary>
+        /// Waits for a segment that does not exist yet to be created (the engine watches the store, so the wait
+        /// returns as soon as another process publishes it); returns its handle, or null when
+        /// <paramref name="deadline"/> passed first. Ctrl+C ends the wait.
+        /// </summary>
+        protected SharedMemorySegment? WaitForCreation(string name, SharedMemoryScope scope, Deadline deadline)
+        {
+            try
+            {
+                return SegmentCache.Add(SharedMemorySegment.WaitForCreation(name, scope, deadline.Remaining, StopToken));
+            }
+            catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.WaitTimeout)
+            {
+                return null;
+            }
         }
 
         /// <summary>
