@@ -333,6 +333,8 @@ namespace PSSharedMemory.Engine
             }
         }
 
+        public override WaitHandle? WakeHandle(int* word) => WakeObject(word);
+
         private Semaphore WakeObject(int* word)
         {
             lock (_wakeObjects)
