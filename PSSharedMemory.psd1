@@ -16,8 +16,10 @@
         'Lock-SharedMemory'
         'New-SharedMemory'
         'Read-SharedMemory'
+        'Register-SharedMemoryEvent'
         'Remove-SharedMemory'
         'Unlock-SharedMemory'
+        'Wait-SharedMemory'
         'Write-SharedMemory'
     )
     FunctionsToExport    = @()
