@@ -106,8 +106,7 @@ namespace PSSharedMemory
                 }
             }
 
-            // Not watched (its session ended first): nothing else holds its handles.
-            source.ReleaseHandles();
+            // Not watched any more: the session ended first, and its watcher closes the handles.
         }
 
         /// <summary>
@@ -232,7 +231,16 @@ namespace PSSharedMemory
                         return;
                     }
 
-                    Round(sources, token);
+                    try
+                    {
+                        Round(sources, token);
+                    }
+                    catch (Exception)
+                    {
+                        // Nothing may escape this thread, which would end the process. Whatever failed is
+                        // tried again, after a pause that keeps a failure from spinning.
+                        token.WaitHandle.WaitOne(RetryMilliseconds);
+                    }
                 }
             }
             finally
@@ -294,7 +302,7 @@ namespace PSSharedMemory
                 // One of them was damaged or closed: set it aside and try it again later.
                 foreach ((SharedMemoryEventSource _, WatchedSegment watched) in open)
                 {
-                    if (!IsUsable(watched.Segment!))
+                    if (!IsUsable(watched.Segment))
                     {
                         Drop(watched, retry: true);
                     }
@@ -309,7 +317,7 @@ namespace PSSharedMemory
                 SharedMemoryInfo info;
                 try
                 {
-                    info = new SharedMemoryInfo(watched.Segment!.GetInfo());
+                    info = new SharedMemoryInfo(segments[index].GetInfo());
                 }
                 catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.Removed)
                 {
@@ -355,11 +363,11 @@ namespace PSSharedMemory
             }
         }
 
-        private static bool IsUsable(SharedMemorySegment segment)
+        private static bool IsUsable(SharedMemorySegment? segment)
         {
             try
             {
-                return !segment.IsDisposed && segment.Version >= 0;
+                return segment is not null && !segment.IsDisposed && segment.Version >= 0;
             }
             catch (Exception e) when (e is SharedMemoryException || e is ObjectDisposedException)
             {

@@ -150,8 +150,14 @@ namespace PSSharedMemory
 
         public SharedMemoryScope Scope { get; }
 
+        private SharedMemorySegment? _segment;
+
         /// <summary>Null while the segment does not exist (or could not be opened).</summary>
-        public SharedMemorySegment? Segment { get; set; }
+        public SharedMemorySegment? Segment
+        {
+            get => Volatile.Read(ref _segment);
+            set => Volatile.Write(ref _segment, value);
+        }
 
         /// <summary>The version last reported, or the one at registration: an event is raised for anything newer.</summary>
         public long Since { get; set; }
@@ -159,10 +165,7 @@ namespace PSSharedMemory
         /// <summary>When to try opening again after a failure (Stopwatch ticks); 0 at once.</summary>
         public long RetryAt { get; set; }
 
-        public void Release()
-        {
-            Segment?.Dispose();
-            Segment = null;
-        }
+        /// <summary>Closes the handle; safe to call more than once.</summary>
+        public void Release() => Interlocked.Exchange(ref _segment, null)?.Dispose();
     }
 }
