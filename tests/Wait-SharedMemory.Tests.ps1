@@ -150,7 +150,8 @@ for (`$i = 0; `$i -lt $($order.Count); `$i++) {
         }
         try {
             Wait-Counted $existing $session
-            $null = Invoke-ChildPwsh -Script "`$null = New-SharedMemory '$missing'; Write-SharedMemory '$missing' 'born'"
+            # Created and written at once: a wait that took the new segment's version as seen would miss it.
+            $null = Invoke-ChildPwsh -Script "Write-SharedMemory '$missing' 'born'"
             Receive-SessionResult $session | Should -Be $missing
         }
         finally {
