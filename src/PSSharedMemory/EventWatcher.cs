@@ -190,10 +190,13 @@ namespace PSSharedMemory
         }
 
         /// <summary>Ends the thread's current wait, so it takes up the new set of sources. The caller holds the gate.</summary>
+        /// <remarks>
+        /// The cancelled source is not disposed: the thread may still be about to use its token (its wait
+        /// handle), and a disposed source's handle throws. It holds no timer, and the collector takes it.
+        /// </remarks>
         private void WakeLocked()
         {
             _wake.Cancel();
-            _wake.Dispose();
             _wake = new CancellationTokenSource();
         }
 
@@ -239,13 +242,25 @@ namespace PSSharedMemory
                     {
                         // Nothing may escape this thread, which would end the process. Whatever failed is
                         // tried again, after a pause that keeps a failure from spinning.
-                        token.WaitHandle.WaitOne(RetryMilliseconds);
+                        Pause(token);
                     }
                 }
             }
             finally
             {
                 Interlocked.Decrement(ref s_liveThreads);
+            }
+        }
+
+        private static void Pause(CancellationToken token)
+        {
+            try
+            {
+                token.WaitHandle.WaitOne(RetryMilliseconds);
+            }
+            catch (Exception)
+            {
+                Thread.Sleep(100);
             }
         }
 
