@@ -76,18 +76,18 @@ Describe 'Register-SharedMemoryEvent' {
             Register-SharedMemoryEvent -Name $names -SourceIdentifier status -MessageData 'dashboard' | Should -BeNullOrEmpty
             $latencies = foreach ($target in 0, 1, 2, 2, 0, 1, 1, 2, 0) {
                 Write-SharedMemory $writer.Control "$target"
-                $event = Wait-Event -SourceIdentifier status -Timeout 10
+                $raised = Wait-Event -SourceIdentifier status -Timeout 10
                 $at = [System.Diagnostics.Stopwatch]::GetTimestamp()
-                $event | Should -Not -BeNullOrEmpty -Because "the write of $($names[$target]) raises an event"
-                $event | Remove-Event
+                $raised | Should -Not -BeNullOrEmpty -Because "the write of $($names[$target]) raises an event"
+                $raised | Remove-Event
                 $segment = Get-SharedMemory $names[$target]
-                $event.SourceEventArgs | Should -BeOfType PSSharedMemory.SharedMemoryChangedEventArgs
-                $event.SourceEventArgs.Name | Should -Be $names[$target]
-                $event.SourceEventArgs.Version | Should -Be $segment.Version
-                $event.SourceEventArgs.LastWriterProcessId | Should -Be $writer.ProcessId
-                $event.SourceEventArgs.Segment.Name | Should -Be $names[$target]
-                $event.MessageData | Should -Be 'dashboard'
-                $event.Sender | Should -BeOfType PSSharedMemory.SharedMemoryEventSource
+                $raised.SourceEventArgs | Should -BeOfType PSSharedMemory.SharedMemoryChangedEventArgs
+                $raised.SourceEventArgs.Name | Should -Be $names[$target]
+                $raised.SourceEventArgs.Version | Should -Be $segment.Version
+                $raised.SourceEventArgs.LastWriterProcessId | Should -Be $writer.ProcessId
+                $raised.SourceEventArgs.Segment.Name | Should -Be $names[$target]
+                $raised.MessageData | Should -Be 'dashboard'
+                $raised.Sender | Should -BeOfType PSSharedMemory.SharedMemoryEventSource
                 $null = Read-SharedMemory "$($writer.Control)-done" -NewerThan $writer.Round -Timeout 60
                 $writer.Round++
                 # No second event for the one write.
@@ -187,17 +187,34 @@ Describe 'Register-SharedMemoryEvent' {
         $name = New-TestSegmentName 'evt'
         Register-SharedMemoryEvent -Name $name -SourceIdentifier born
         $null = Invoke-ChildPwsh -Script "Write-SharedMemory '$name' 'first'; Write-SharedMemory '$name' 'second'"
-        $event = Wait-Event -SourceIdentifier born -Timeout 10
-        $event.SourceEventArgs.Version | Should -BeIn 1, 2
-        $event | Remove-Event
-        if ($event.SourceEventArgs.Version -eq 1) {
+        $raised = Wait-Event -SourceIdentifier born -Timeout 10
+        $raised.SourceEventArgs.Version | Should -BeIn 1, 2
+        $raised | Remove-Event
+        if ($raised.SourceEventArgs.Version -eq 1) {
             (Wait-Event -SourceIdentifier born -Timeout 10).SourceEventArgs.Version | Should -Be 2
             Remove-Event -SourceIdentifier born
         }
 
         $null = Invoke-ChildPwsh -Script "Remove-SharedMemory '$name'; Write-SharedMemory '$name' 'reborn'"
-        $event = Wait-Event -SourceIdentifier born -Timeout 10
-        $event.SourceEventArgs.Version | Should -Be 1 -Because 'the new segment of that name is watched from its first write'
+        $raised = Wait-Event -SourceIdentifier born -Timeout 10
+        $raised.SourceEventArgs.Version | Should -Be 1 -Because 'the new segment of that name is watched from its first write'
+    }
+
+    It 'keeps watching while subscriptions to segments that do not exist yet come and go' {
+        $names = @(foreach ($i in 1..3) { New-TestSegmentName 'evt' })
+        # In a process of its own: a watcher thread that failed there would end that process, not this one.
+        $out = Invoke-ChildPwsh -Script @"
+`$names = @('$($names -join "', '")')
+foreach (`$i in 1..40) {
+    Register-SharedMemoryEvent -Name `$names -SourceIdentifier "s`$i"
+    if (`$i % 4 -eq 0) { Unregister-Event -SourceIdentifier "s`$(`$i - 1)" }
+}
+`$kept = @(Get-EventSubscriber | ForEach-Object SourceIdentifier)
+Write-SharedMemory `$names[1] 'created and written'
+`$arrived = @(foreach (`$id in `$kept) { Wait-Event -SourceIdentifier `$id -Timeout 10 | Where-Object { `$_.SourceEventArgs.Name -eq `$names[1] } }).Count
+"subscriptions `$(`$kept.Count) events `$arrived"
+"@
+        $out | Should -Be 'subscriptions 30 events 30'
     }
 
     It 'refuses a source identifier in use, as Register-ObjectEvent does' {
