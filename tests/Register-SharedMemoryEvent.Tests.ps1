@@ -251,7 +251,7 @@ Write-SharedMemory `$names[1] 'created and written'
         # their name among the process's threads.
         $out = Invoke-ChildPwsh -Script @"
 function Count { [PSSharedMemory.SharedMemoryEventSource].Assembly.GetType('PSSharedMemory.EventWatcher').GetProperty('LiveThreads', [System.Reflection.BindingFlags]'NonPublic, Static').GetValue(`$null) }
-function Named { if (Test-Path /proc/self/task) { @(Get-ChildItem /proc/self/task | Where-Object { (Get-Content -Raw "`$(`$_.FullName)/comm" -ErrorAction SilentlyContinue) -match '^pssm-events' }).Count } else { 'none' } }
+function Named { if (`$IsLinux) { @(Get-ChildItem /proc/self/task | Where-Object { (Get-Content -Raw "`$(`$_.FullName)/comm" -ErrorAction SilentlyContinue) -match '^pssm-events' }).Count } else { 'none' } }
 `$runspace = [runspacefactory]::CreateRunspace(); `$runspace.Open()
 `$ps = [powershell]::Create(); `$ps.Runspace = `$runspace
 `$null = `$ps.AddScript("Import-Module '$script:ModuleManifest'; Register-SharedMemoryEvent -Name '$name' -SourceIdentifier a; `$null = Register-SharedMemoryEvent -Name '$name' -SourceIdentifier b -Action { }").Invoke()
