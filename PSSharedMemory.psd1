@@ -17,9 +17,11 @@
         'New-SharedMemory'
         'Read-SharedMemory'
         'Receive-SharedMemoryMessage'
+        'Register-SharedMemoryEvent'
         'Remove-SharedMemory'
         'Send-SharedMemoryMessage'
         'Unlock-SharedMemory'
+        'Wait-SharedMemory'
         'Write-SharedMemory'
     )
     FunctionsToExport    = @()

@@ -82,6 +82,8 @@ Describe '2. A piped value never names a segment' {
         @{ Cmdlet = 'Receive-SharedMemoryMessage' }
         @{ Cmdlet = 'New-SharedMemory' }
         @{ Cmdlet = 'Get-SharedMemory' }
+        @{ Cmdlet = 'Wait-SharedMemory' }
+        @{ Cmdlet = 'Register-SharedMemoryEvent' }
     ) {
         $existing = New-TestSegmentName 'conv'
         'keep' | Write-SharedMemory -Name $existing
@@ -199,6 +201,7 @@ Describe '5. Completion offers segment names' {
 
     It 'completes position 0 of <Cmdlet> with segment names, not files' -TestCases @(
         @{ Cmdlet = 'Lock-SharedMemory' }, @{ Cmdlet = 'Unlock-SharedMemory' }, @{ Cmdlet = 'Read-SharedMemory' }, @{ Cmdlet = 'Get-SharedMemory' }, @{ Cmdlet = 'Remove-SharedMemory' }
+        @{ Cmdlet = 'Wait-SharedMemory' }, @{ Cmdlet = 'Register-SharedMemoryEvent' }
     ) {
         # Nothing typed yet: where PowerShell cannot tell which parameter position 0 is, it offers files.
         $matches = Complete "$Cmdlet "

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using PSSharedMemory.Engine.Native;
 
 namespace PSSharedMemory.Engine
@@ -62,6 +63,28 @@ namespace PSSharedMemory.Engine
         public static SharedMemoryException CreationWaitTimeout(string name, SharedMemoryScope scope, TimeSpan timeout) =>
             new SharedMemoryException(SharedMemoryErrorCode.WaitTimeout, name,
                 $"No shared memory segment named '{name}' was created{(scope == SharedMemoryScope.Global ? " in the global scope" : string.Empty)} within {Deadline.Describe(timeout)}.");
+        /// <summary>No segment of a multi-segment wait changed in time; names one segment, or several.</summary>
+        public static SharedMemoryException WaitTimeout(IReadOnlyList<SharedMemorySegment> segments, TimeSpan timeout)
+        {
+            var names = new List<string>();
+            foreach (SharedMemorySegment segment in segments)
+            {
+                if (!names.Contains(segment.Name))
+                {
+                    names.Add(segment.Name);
+                }
+            }
+
+            if (names.Count == 1)
+            {
+                return WaitTimeout(names[0], timeout);
+            }
+
+            const int Shown = 10;
+            string listed = "'" + string.Join("', '", names.GetRange(0, Math.Min(Shown, names.Count))) + "'" + (names.Count > Shown ? $" and {names.Count - Shown} more" : string.Empty);
+            return new SharedMemoryException(SharedMemoryErrorCode.WaitTimeout, null,
+                $"None of the segments {listed} changed within {Deadline.Describe(timeout)}.");
+        }
 
         public static SharedMemoryException BusyWriters(string name, TimeSpan timeout) =>
             new SharedMemoryException(SharedMemoryErrorCode.LockTimeout, name,

@@ -54,6 +54,13 @@ namespace PSSharedMemory.Engine
         public abstract void WakeAll(int* word);
 
         /// <summary>
+        /// Where a wake object stands for a word (Windows: a named semaphore that <see cref="WakeAll"/>
+        /// releases), that object, so one thread can wait on the words of several segments at once; null
+        /// where sleepers wait on the word itself.
+        /// </summary>
+        public virtual System.Threading.WaitHandle? WakeHandle(int* word) => null;
+
+        /// <summary>
         /// Keeps the mapping and file alive until the matching <see cref="Release"/>, even across Dispose,
         /// so an operation in flight on another thread never touches unmapped memory.
         /// Throws ObjectDisposedException once the mapping is closed.

@@ -118,6 +118,8 @@ namespace PSSharedMemory.Engine
 
         internal SegmentMapping Mapping => _view.Mapping;
 
+        internal SegmentView View => _view;
+
         /// <summary>The directory that holds a scope's segment files (see docs/segment-format.md).</summary>
         public static string GetStoreDirectory(SharedMemoryScope scope = SharedMemoryScope.User) => SegmentStore.For(scope).Directory;
 

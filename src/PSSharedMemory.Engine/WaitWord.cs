@@ -39,12 +39,7 @@ namespace PSSharedMemory.Engine
         /// </summary>
         public bool Sleep(int observed, int sliceMilliseconds, Func<bool> satisfied)
         {
-            bool counted = _mapping.CanWaitForWake;
-            if (counted)
-            {
-                Interlocked.Increment(ref Waiters);
-            }
-
+            bool counted = CountWaiter();
             try
             {
                 if (satisfied())
@@ -62,10 +57,40 @@ namespace PSSharedMemory.Engine
             }
             finally
             {
-                if (counted && _mapping.CheckIntact() is null)
+                if (counted)
                 {
-                    Interlocked.Decrement(ref Waiters);
+                    UncountWaiter();
                 }
+            }
+        }
+
+        /// <summary>The word's address in this process.</summary>
+        public int* Address => _word;
+
+        /// <summary>The mapping the word lives in.</summary>
+        public SegmentMapping Mapping => _mapping;
+
+        /// <summary>
+        /// Counts one more sleeper, so a bump wakes it; call before the last check of whatever is waited for.
+        /// False (and nothing counted) for a mapping that cannot count itself: it must sleep in short slices.
+        /// </summary>
+        public bool CountWaiter()
+        {
+            if (!_mapping.CanWaitForWake)
+            {
+                return false;
+            }
+
+            Interlocked.Increment(ref Waiters);
+            return true;
+        }
+
+        /// <summary>Takes back a count of <see cref="CountWaiter"/>, unless the file was cut under the mapping.</summary>
+        public void UncountWaiter()
+        {
+            if (_mapping.CheckIntact() is null)
+            {
+                Interlocked.Decrement(ref Waiters);
             }
         }
 

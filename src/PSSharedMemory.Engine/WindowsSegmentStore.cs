@@ -335,6 +335,8 @@ namespace PSSharedMemory.Engine
             }
         }
 
+        public override WaitHandle? WakeHandle(int* word) => WakeObject(word);
+
         private Semaphore WakeObject(int* word)
         {
             lock (_wakeObjects)

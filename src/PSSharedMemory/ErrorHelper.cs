@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using PSSharedMemory.Engine;
@@ -132,6 +133,49 @@ namespace PSSharedMemory
             new SharedMemoryException(SharedMemoryErrorCode.WrongKind, name,
                 $"Segment '{name}' is a queue, so it cannot be read: send messages to it and receive them from it instead."),
             target);
+        /// <summary>
+        /// A wait on several segments (Wait-SharedMemory) that nothing ended in time: which were waited on,
+        /// and which of them never came to exist.
+        /// </summary>
+        public static ErrorRecord WaitTimeout(IReadOnlyList<string> names, IReadOnlyList<string> missing, TimeSpan timeout, object target)
+        {
+            if (names.Count == 1)
+            {
+                return missing.Count == 1
+                    ? CreationWaitTimeout(names[0], timeout, target)
+                    : FromSharedMemory(new SharedMemoryException(SharedMemoryErrorCode.WaitTimeout, names[0], $"Segment '{names[0]}' did not change within {Deadline.Describe(timeout)}."), target);
+            }
+
+            string message = $"None of the segments {Quoted(names)} changed within {Deadline.Describe(timeout)}.";
+            if (missing.Count > 0)
+            {
+                message += missing.Count == 1 ? $" '{missing[0]}' was not created and written." : $" {Quoted(missing)} were not created and written.";
+            }
+
+            return FromSharedMemory(new SharedMemoryException(SharedMemoryErrorCode.WaitTimeout, null, message), target);
+        }
+
+        /// <summary>'a', 'b' and 'c'; the first ten of a longer list, and how many more.</summary>
+        private static string Quoted(IReadOnlyList<string> names)
+        {
+            const int Shown = 10;
+            var shown = new List<string>();
+            for (int i = 0; i < names.Count && i < Shown; i++)
+            {
+                shown.Add("'" + names[i] + "'");
+            }
+
+            if (names.Count > Shown)
+            {
+                return string.Join(", ", shown) + $" and {names.Count - Shown} more";
+            }
+
+            return shown.Count == 1 ? shown[0] : string.Join(", ", shown.GetRange(0, shown.Count - 1)) + " and " + shown[shown.Count - 1];
+        }
+
+        public static ErrorRecord SubscriberExists(string sourceIdentifier) => new ErrorRecord(
+            new ArgumentException($"A subscriber with the source identifier '{sourceIdentifier}' already exists in this session. Choose another -SourceIdentifier, or remove that subscriber first with Unregister-Event -SourceIdentifier '{sourceIdentifier}'."),
+            "SubscriberExists", ErrorCategory.ResourceExists, sourceIdentifier);
 
         public static ErrorRecord AppendObjects(string name, object target) => FromSharedMemory(
             new SharedMemoryException(SharedMemoryErrorCode.ContentTypeMismatch, name,

@@ -14,5 +14,7 @@ namespace PSSharedMemory
         public const string Send = Docs + "Send-SharedMemoryMessage.md";
         public const string Unlock = Docs + "Unlock-SharedMemory.md";
         public const string Write = Docs + "Write-SharedMemory.md";
+        public const string Wait = Docs + "Wait-SharedMemory.md";
+        public const string RegisterEvent = Docs + "Register-SharedMemoryEvent.md";
     }
 }

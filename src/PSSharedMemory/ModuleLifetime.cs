@@ -3,7 +3,10 @@ using System.Management.Automation;
 
 namespace PSSharedMemory
 {
-    /// <summary>Releases open handles, and with them any lock they hold, on Remove-Module and at process exit.</summary>
+    /// <summary>
+    /// Releases open handles, and with them any lock they hold, on Remove-Module and at process exit; on
+    /// Remove-Module it also ends the session's event subscriptions and their watcher thread.
+    /// </summary>
     public sealed class ModuleLifetime : IModuleAssemblyInitializer, IModuleAssemblyCleanup
     {
         private static int s_exitHooked;
@@ -24,7 +27,14 @@ namespace PSSharedMemory
             }
         }
 
-        /// <summary>Called by Remove-Module: releases this runspace's handles; other runspaces keep theirs.</summary>
-        public void OnRemove(PSModuleInfo psModuleInfo) => SegmentCache.ReleaseCurrentRunspace();
+        /// <summary>
+        /// Called by Remove-Module: ends this runspace's event subscriptions and its watcher thread, and
+        /// releases its handles; other runspaces keep theirs.
+        /// </summary>
+        public void OnRemove(PSModuleInfo psModuleInfo)
+        {
+            EventWatcher.ReleaseCurrentRunspace();
+            SegmentCache.ReleaseCurrentRunspace();
+        }
     }
 }

@@ -4,9 +4,9 @@ using PSSharedMemory.Engine;
 namespace PSSharedMemory
 {
     /// <summary>
-    /// The latest Version each handle (so each session) has read or written. Read-SharedMemory -Wait
-    /// waits for a version newer than that, so a loop of waits never misses a write that landed between
-    /// two of its calls.
+    /// The latest Version each handle (so each session) has read or written, or Wait-SharedMemory has
+    /// returned or waited past. Read-SharedMemory -Wait and Wait-SharedMemory wait for a version newer than
+    /// that, so a loop of waits never misses a write that landed between two of its calls.
     /// </summary>
     internal static class SeenVersions
     {
@@ -21,6 +21,20 @@ namespace PSSharedMemory
                 {
                     box.Value = version;
                 }
+            }
+        }
+
+        /// <summary>
+        /// The version to wait past, as <see cref="WaitFrom"/>, and when this session has seen none, the current
+        /// one is kept as seen: the next wait waits past it too, so a write between two waits of a loop that
+        /// did not read this segment is not missed (Wait-SharedMemory).
+        /// </summary>
+        public static long Baseline(SharedMemorySegment segment)
+        {
+            StrongBox<long> box = s_seen.GetValue(segment, s => new StrongBox<long>(s.Version));
+            lock (box)
+            {
+                return box.Value;
             }
         }
 

@@ -405,6 +405,44 @@ internal static class Program
 
                 return 0;
 
+            case "write-each":
+                // Opens the comma-separated segments, then for each stdin line "<index>" writes that segment
+                // the monotonic timestamp (Stopwatch) taken just before the write, and for "remove <index>"
+                // removes it; prints "wrote <index> <version> <timestamp>" or "removed <index> <bool>".
+                {
+                    string[] names = name.Split(',');
+                    SharedMemorySegment[] segments = names.Select(n => SharedMemorySegment.Open(n)).ToArray();
+                    try
+                    {
+                        Console.WriteLine("ready");
+                        string? line;
+                        while ((line = Console.In.ReadLine()) is not null)
+                        {
+                            string[] parts = line.Split(' ');
+                            if (parts[0] == "remove")
+                            {
+                                int removed = int.Parse(parts[1], CultureInfo.InvariantCulture);
+                                Console.WriteLine("removed " + removed.ToString(CultureInfo.InvariantCulture) + " " + SharedMemorySegment.Remove(names[removed]));
+                                continue;
+                            }
+
+                            int index = int.Parse(parts[0], CultureInfo.InvariantCulture);
+                            long stamp = System.Diagnostics.Stopwatch.GetTimestamp();
+                            long version = segments[index].WriteText(stamp.ToString(CultureInfo.InvariantCulture));
+                            Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "wrote {0} {1} {2}", index, version, stamp));
+                        }
+                    }
+                    finally
+                    {
+                        foreach (SharedMemorySegment segment in segments)
+                        {
+                            segment.Dispose();
+                        }
+                    }
+                }
+
+                return 0;
+
             case "session":
                 return Session(name, args.Length > 2 ? (SharedMemoryScope)Enum.Parse(typeof(SharedMemoryScope), args[2]) : SharedMemoryScope.User);
 

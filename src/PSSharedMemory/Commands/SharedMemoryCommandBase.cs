@@ -20,7 +20,16 @@ namespace PSSharedMemory.Commands
         protected CancellationToken StopToken => _stopping.Token;
 
         /// <inheritdoc />
-        public void Dispose() => _stopping.Dispose();
+        public void Dispose()
+        {
+            ReleaseResources();
+            _stopping.Dispose();
+        }
+
+        /// <summary>Called once when PowerShell is done with the command, however it ended.</summary>
+        protected virtual void ReleaseResources()
+        {
+        }
 
         /// <inheritdoc />
         protected override void StopProcessing() => _stopping.Cancel();
