@@ -57,7 +57,7 @@ namespace PSSharedMemory.Engine
             while (true)
             {
                 int observedSpace;
-                _lock.Acquire(deadline.Remaining, cancellationToken);
+                _lock.Acquire(SharedMemorySegment.DefaultLockTimeout, cancellationToken);
                 try
                 {
                     _view.ThrowIfUnusable();
@@ -138,7 +138,7 @@ namespace PSSharedMemory.Engine
             while (true)
             {
                 int observedChange;
-                _lock.Acquire(deadline.Remaining, cancellationToken);
+                _lock.Acquire(SharedMemorySegment.DefaultLockTimeout, cancellationToken);
                 try
                 {
                     _view.ThrowIfUnusable();

@@ -29,7 +29,8 @@ namespace PSSharedMemory.Engine
         /// <summary>
         /// Sends <paramref name="count"/> bytes of <paramref name="payload"/> from <paramref name="offset"/> as one
         /// message, waiting up to <paramref name="timeout"/> for room when the queue is full (then QueueFull;
-        /// nothing is sent). Returns the message's version: the number of messages sent to the queue so far.
+        /// nothing is sent; the lock itself is waited for up to <see cref="DefaultLockTimeout"/>). Returns the
+        /// message's version: the number of messages sent to the queue so far.
         /// A message longer than <see cref="MaxMessageLength"/> fails with PayloadTooLarge.
         /// </summary>
         public long Send(byte[] payload, int offset, int count, SharedMemoryContentType contentType, TimeSpan timeout, CancellationToken cancellationToken)
@@ -107,7 +108,9 @@ namespace PSSharedMemory.Engine
         /// Takes up to <paramref name="max"/> messages from the queue, oldest first, in one step: no other
         /// receiver gets any of them. With the queue empty, waits up to <paramref name="timeout"/> for a message
         /// (<see cref="TimeSpan.Zero"/>: not at all) and returns an empty list if none came. Each message's
-        /// <see cref="SharedMemoryContent.Version"/> is the version its send returned.
+        /// <see cref="SharedMemoryContent.Version"/> is the version its send returned. The queue's lock, which
+        /// others hold only for the moment of one send or receive, is waited for up to
+        /// <see cref="DefaultLockTimeout"/> whatever <paramref name="timeout"/> says.
         /// </summary>
         public IReadOnlyList<SharedMemoryContent> Receive(int max, TimeSpan timeout, CancellationToken cancellationToken) =>
             ReceiveOrPeek(max, peek: false, timeout, cancellationToken);
