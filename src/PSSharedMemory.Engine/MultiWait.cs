@@ -15,11 +15,12 @@ namespace PSSharedMemory.Engine
     /// </summary>
     /// <remarks>
     /// How it sleeps, by OS: Linux sleeps on all the words in one futex_waitv call (5.16 and later),
-    /// together with a word of this process that cancellation bumps. Windows waits for any of the
-    /// segments' wake semaphores and the cancellation token's handle (WaitHandle.WaitAny, at most 64
-    /// handles). Elsewhere, or with more words than one call takes, or on a Linux without futex_waitv, it
-    /// sleeps on one word at a time in short slices, moving on to the next each slice, so a change of any
-    /// word is seen within a slice. Every sleep is bounded, so a lost wake-up costs latency, not a hang.
+    /// together with a word of this process that a cancellation or a closing handle bumps. Windows waits
+    /// for any of the segments' wake semaphores and an event that a cancellation or a closing handle sets
+    /// (WaitHandle.WaitAny, at most 64 handles, so 63 segments at a time). Elsewhere, or with more words
+    /// than one call takes, or on a Linux without futex_waitv, it sleeps on one word at a time in short
+    /// slices, moving on to the next each slice, so a change of any word is seen within a slice. Every
+    /// sleep is bounded, so a lost wake-up costs latency, not a hang.
     /// </remarks>
     internal static unsafe class MultiWait
     {
@@ -56,23 +57,19 @@ namespace PSSharedMemory.Engine
 
             // Each handle is waited on once, however often it is listed.
             var views = new List<SegmentView>(segments.Count);
-            var viewOf = new int[segments.Count];
-            for (int i = 0; i < segments.Count; i++)
+            foreach (SharedMemorySegment segment in segments)
             {
-                SegmentView view = segments[i].View;
-                int index = views.IndexOf(view);
-                if (index < 0)
+                if (!views.Contains(segment.View))
                 {
-                    index = views.Count;
-                    views.Add(view);
+                    views.Add(segment.View);
                 }
-
-                viewOf[i] = index;
             }
 
             var leases = new SegmentView.Lease[views.Count];
             int entered = 0;
-            int* cancelWord = null;
+            int listening = 0;
+            Interrupt? interrupt = null;
+            Action? closed = null;
             CancellationTokenRegistration registration = default;
             try
             {
@@ -81,18 +78,32 @@ namespace PSSharedMemory.Engine
                     leases[entered] = views[entered].Enter();
                 }
 
-                var state = new SleepState(views, cancellationToken);
-                if (cancellationToken.CanBeCanceled)
+                // Windows: the wake objects are taken before the first count, so a close that disposes
+                // one either finds this wait inside it (and wakes it) or makes the wait fail at once.
+                WaitHandle[]? wakeHandles = null;
+                if (views[0].Mapping.WakeHandle(views[0].Header.ChangeWord) is not null)
                 {
-                    // A word of this process that cancellation bumps: futex_waitv sleeps on it too, so a
-                    // cancellation between the last check and the sleep still ends the sleep at once.
-                    cancelWord = (int*)Marshal.AllocHGlobal(sizeof(int));
-                    *cancelWord = 0;
-                    state.CancelWord = cancelWord;
-                    var word = (IntPtr)cancelWord;
-                    registration = cancellationToken.Register(() => WakeForCancel(views, (int*)word));
+                    wakeHandles = new WaitHandle[views.Count];
+                    for (int k = 0; k < views.Count; k++)
+                    {
+                        wakeHandles[k] = views[k].Mapping.WakeHandle(views[k].Header.ChangeWord)!;
+                    }
                 }
 
+                // Cancellation, and any of the handles closing, interrupt the sleep at once.
+                interrupt = new Interrupt(views, withEvent: wakeHandles is not null);
+                closed = interrupt.Signal;
+                for (; listening < views.Count; listening++)
+                {
+                    views[listening].AddCloseListener(closed);
+                }
+
+                if (cancellationToken.CanBeCanceled)
+                {
+                    registration = cancellationToken.Register(interrupt.SignalAndWakeWords);
+                }
+
+                var state = new SleepState(views, interrupt, wakeHandles);
                 var observed = new int[views.Count];
                 var counted = new bool[views.Count];
                 while (true)
@@ -118,7 +129,7 @@ namespace PSSharedMemory.Engine
                         return false;
                     }
 
-                    int cancelObserved = cancelWord is null ? 0 : Volatile.Read(ref *cancelWord);
+                    int interruptObserved = interrupt.Observe();
                     bool allCounted = true;
                     for (int k = 0; k < views.Count; k++)
                     {
@@ -130,19 +141,24 @@ namespace PSSharedMemory.Engine
 
                     try
                     {
-                        // Counted as a waiter everywhere: a write from now on wakes the sleep below.
-                        if (AnyReady(segments, sinceVersions) || cancellationToken.IsCancellationRequested)
+                        // Counted as a waiter everywhere: a write from now on wakes the sleep below, and a
+                        // cancellation or a close from now on interrupts it.
+                        if (AnyReady(segments, sinceVersions) || cancellationToken.IsCancellationRequested || AnyDisposed(views))
                         {
                             continue;
                         }
 
                         // A read-only mapping cannot count itself, so writers do not wake it: short slices.
                         int slice = Math.Min(remaining, allCounted ? SliceMilliseconds : WaitWord.ReadOnlySliceMilliseconds);
-                        Sleep(state, observed, cancelObserved, slice);
+                        Sleep(state, observed, interruptObserved, slice);
                     }
                     catch (NativeException e) when (e.ErrorCode == Libc.EFAULT && !e.IsWin32)
                     {
                         // A file was cut under the sleep; the next round's check reports it.
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // A wake object was disposed with its handle; the next round's check says which.
                     }
                     finally
                     {
@@ -162,18 +178,32 @@ namespace PSSharedMemory.Engine
             }
             finally
             {
-                // Waits for a cancellation callback in progress, which may still touch the word.
+                // Both wait for a callback in progress, which may still touch the interrupt.
                 registration.Dispose();
-                if (cancelWord is not null)
+                for (int k = 0; k < listening; k++)
                 {
-                    Marshal.FreeHGlobal((IntPtr)cancelWord);
+                    views[k].RemoveCloseListener(closed!);
                 }
 
+                interrupt?.Dispose();
                 for (int k = 0; k < entered; k++)
                 {
                     leases[k].Dispose();
                 }
             }
+        }
+
+        private static bool AnyDisposed(List<SegmentView> views)
+        {
+            foreach (SegmentView view in views)
+            {
+                if (view.IsDisposed)
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         private static bool CollectReady(IReadOnlyList<SharedMemorySegment> segments, IReadOnlyList<long> sinceVersions, List<int> ready)
@@ -209,29 +239,8 @@ namespace PSSharedMemory.Engine
             return ((raw & 1) == 0 && (raw >> 1) > sinceVersion) || view.Header.IsRemoved;
         }
 
-        private static void WakeForCancel(List<SegmentView> views, int* cancelWord)
-        {
-            Interlocked.Increment(ref *cancelWord);
-            if (Libc.FutexSupported)
-            {
-                Libc.FutexWakePrivate(cancelWord);
-            }
-
-            // A sleep on one segment's word (without futex_waitv) wakes only through that word.
-            foreach (SegmentView view in views)
-            {
-                lock (view.Gate)
-                {
-                    if (!view.IsDisposed)
-                    {
-                        view.ChangeWord.WakeAllQuietly();
-                    }
-                }
-            }
-        }
-
-        /// <summary>Sleeps until a word leaves its observed value, a wake, a cancellation or the slice's end, whichever is first.</summary>
-        private static void Sleep(SleepState state, int[] observed, int cancelObserved, int slice)
+        /// <summary>Sleeps until a word leaves its observed value, a wake, an interrupt or the slice's end, whichever is first.</summary>
+        private static void Sleep(SleepState state, int[] observed, int interruptObserved, int slice)
         {
             List<SegmentView> views = state.Views;
             for (int k = 0; k < views.Count; k++)
@@ -242,16 +251,15 @@ namespace PSSharedMemory.Engine
                 }
             }
 
-            if (views[0].Mapping.WakeHandle(views[0].Header.ChangeWord) is not null)
+            if (state.WakeHandles is not null)
             {
-                SleepOnWakeHandles(state, observed, slice);
+                SleepOnWakeHandles(state, slice);
                 return;
             }
 
-            int extra = state.CancelWord is null ? 0 : 1;
-            if (Libc.FutexWaitvSupported && !DisableFutexWaitv && Volatile.Read(ref s_futexWaitv) >= 0 && views.Count + extra <= Libc.FutexWaitvMax)
+            if (Libc.FutexWaitvSupported && !DisableFutexWaitv && Volatile.Read(ref s_futexWaitv) >= 0 && views.Count + 1 <= Libc.FutexWaitvMax)
             {
-                if (SleepOnFutexWaitv(state, observed, cancelObserved, slice))
+                if (SleepOnFutexWaitv(state, observed, interruptObserved, slice))
                 {
                     return;
                 }
@@ -262,10 +270,10 @@ namespace PSSharedMemory.Engine
             SleepInRotation(state, observed, slice);
         }
 
-        private static bool SleepOnFutexWaitv(SleepState state, int[] observed, int cancelObserved, int slice)
+        private static bool SleepOnFutexWaitv(SleepState state, int[] observed, int interruptObserved, int slice)
         {
             List<SegmentView> views = state.Views;
-            int count = views.Count + (state.CancelWord is null ? 0 : 1);
+            int count = views.Count + 1;
             Libc.FutexWaiter* waiters = stackalloc Libc.FutexWaiter[count];
             for (int k = 0; k < views.Count; k++)
             {
@@ -277,15 +285,12 @@ namespace PSSharedMemory.Engine
                 };
             }
 
-            if (state.CancelWord is not null)
+            waiters[count - 1] = new Libc.FutexWaiter
             {
-                waiters[count - 1] = new Libc.FutexWaiter
-                {
-                    Value = (uint)cancelObserved,
-                    Address = (ulong)state.CancelWord,
-                    Flags = Libc.FutexWaitvPrivate32,
-                };
-            }
+                Value = (uint)interruptObserved,
+                Address = (ulong)state.Interrupt.Word,
+                Flags = Libc.FutexWaitvPrivate32,
+            };
 
             if (!Libc.FutexWaitv(waiters, count, slice))
             {
@@ -300,25 +305,17 @@ namespace PSSharedMemory.Engine
             return true;
         }
 
-        /// <summary>Windows: waits for any segment's wake semaphore, or the cancellation token, at most 64 handles at a time.</summary>
-        private static void SleepOnWakeHandles(SleepState state, int[] observed, int slice)
+        /// <summary>Windows: waits for any segment's wake semaphore, or the interrupt, at most 64 handles at a time.</summary>
+        private static void SleepOnWakeHandles(SleepState state, int slice)
         {
-            List<SegmentView> views = state.Views;
-            WaitHandle? cancel = state.CancellationToken.CanBeCanceled ? state.CancellationToken.WaitHandle : null;
-            int room = MaxWaitHandles - (cancel is null ? 0 : 1);
-            int chunks = (views.Count + room - 1) / room;
+            WaitHandle[] wakeHandles = state.WakeHandles!;
+            int room = MaxWaitHandles - 1;
+            int chunks = (wakeHandles.Length + room - 1) / room;
             int first = chunks == 1 ? 0 : (state.Rotation++ % chunks) * room;
-            int count = Math.Min(room, views.Count - first);
-            var handles = new WaitHandle[count + (cancel is null ? 0 : 1)];
-            for (int k = 0; k < count; k++)
-            {
-                handles[k] = views[first + k].Mapping.WakeHandle(views[first + k].Header.ChangeWord)!;
-            }
-
-            if (cancel is not null)
-            {
-                handles[count] = cancel;
-            }
+            int count = Math.Min(room, wakeHandles.Length - first);
+            var handles = new WaitHandle[count + 1];
+            Array.Copy(wakeHandles, first, handles, 0, count);
+            handles[count] = state.Interrupt.Event!;
 
             // More segments than one wait takes: the others are looked at after each short slice.
             WaitHandle.WaitAny(handles, chunks == 1 ? slice : Math.Min(slice, RotationSliceMilliseconds));
@@ -340,19 +337,78 @@ namespace PSSharedMemory.Engine
 
         private sealed class SleepState
         {
-            public SleepState(List<SegmentView> views, CancellationToken cancellationToken)
+            public SleepState(List<SegmentView> views, Interrupt interrupt, WaitHandle[]? wakeHandles)
             {
                 Views = views;
-                CancellationToken = cancellationToken;
+                Interrupt = interrupt;
+                WakeHandles = wakeHandles;
             }
 
             public List<SegmentView> Views { get; }
 
-            public CancellationToken CancellationToken { get; }
+            public Interrupt Interrupt { get; }
 
-            public int* CancelWord;
+            /// <summary>Windows: each view's change semaphore; null elsewhere.</summary>
+            public WaitHandle[]? WakeHandles { get; }
 
             public int Rotation;
+        }
+
+        /// <summary>
+        /// What ends one wait's sleep from this process, whatever it sleeps on: a word of this process that
+        /// futex_waitv sleeps on too (Linux), and an event among WaitAny's handles (Windows).
+        /// </summary>
+        private sealed class Interrupt : IDisposable
+        {
+            private readonly List<SegmentView> _views;
+
+            public Interrupt(List<SegmentView> views, bool withEvent)
+            {
+                _views = views;
+                Word = (int*)Marshal.AllocHGlobal(sizeof(int));
+                *Word = 0;
+                Event = withEvent ? new ManualResetEvent(false) : null;
+            }
+
+            public int* Word { get; }
+
+            public ManualResetEvent? Event { get; }
+
+            public int Observe() => Volatile.Read(ref *Word);
+
+            /// <summary>For a handle that closes; runs under that handle's gate, so it takes no other.</summary>
+            public void Signal()
+            {
+                Interlocked.Increment(ref *Word);
+                if (Libc.FutexSupported)
+                {
+                    Libc.FutexWakePrivate(Word);
+                }
+
+                Event?.Set();
+            }
+
+            /// <summary>For a cancellation: also wakes a sleep on one segment's own word (without futex_waitv).</summary>
+            public void SignalAndWakeWords()
+            {
+                Signal();
+                foreach (SegmentView view in _views)
+                {
+                    lock (view.Gate)
+                    {
+                        if (!view.IsDisposed)
+                        {
+                            view.ChangeWord.WakeAllQuietly();
+                        }
+                    }
+                }
+            }
+
+            public void Dispose()
+            {
+                Marshal.FreeHGlobal((IntPtr)Word);
+                Event?.Dispose();
+            }
         }
     }
 }

@@ -286,9 +286,40 @@ namespace PSSharedMemory.Engine
         /// <summary>Marks the handle closed; true for the first caller only. Callers hold <see cref="Gate"/>.</summary>
         public bool MarkDisposed() => Interlocked.Exchange(ref _disposed, 1) == 0;
 
-        /// <summary>Wakes this handle's waiters on other threads, then releases the mappings once no lease remains.</summary>
+        /// <summary>
+        /// Calls <paramref name="listener"/> when the handle closes, or at once when it already has: how a wait
+        /// that sleeps on more than this handle's words learns of the close. Calls run under <see cref="Gate"/>,
+        /// so a listener must not take another handle's gate.
+        /// </summary>
+        public void AddCloseListener(Action listener)
+        {
+            lock (Gate)
+            {
+                if (IsDisposed)
+                {
+                    listener();
+                    return;
+                }
+
+                _closeListeners += listener;
+            }
+        }
+
+        public void RemoveCloseListener(Action listener)
+        {
+            lock (Gate)
+            {
+                _closeListeners -= listener;
+            }
+        }
+
+        private Action? _closeListeners;
+
+        /// <summary>Wakes this handle's waiters on other threads, then releases the mappings once no lease remains. The caller holds <see cref="Gate"/>.</summary>
         public void Close()
         {
+            _closeListeners?.Invoke();
+            _closeListeners = null;
             ChangeWord.WakeAllQuietly();
             LockWord.WakeAllQuietly();
             lock (_regionGate)

@@ -71,7 +71,8 @@ namespace PSSharedMemory.Engine.Native
             _ => -1,
         };
 
-        public static bool FutexSupported => !IsMacOS && FutexSyscall > 0;
+        /// <summary>Linux only: macOS has no futex between processes, and Windows (or Wine) has no libc.</summary>
+        public static bool FutexSupported { get; } = RuntimeInformation.IsOSPlatform(OSPlatform.Linux) && FutexSyscall > 0;
 
         /// <summary>
         /// Sleeps while <paramref name="address"/> holds <paramref name="expected"/>, for at most the timeout.
