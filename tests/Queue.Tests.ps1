@@ -43,7 +43,7 @@ Describe 'New-SharedMemory -Queue' {
     }
 }
 
-Describe 'Send-SharedMemoryMessage and Receive-SharedMemoryMessage in one session' {
+Describe 'Send-SharedMemoryMessage' {
     It 'sends each piped item as its own message, a byte[] as one, and -Value as one' {
         $name = New-TestQueue
         'a', 'b' | Send-SharedMemoryMessage $name
@@ -120,7 +120,9 @@ Describe 'Send-SharedMemoryMessage and Receive-SharedMemoryMessage in one sessio
     It 'needs a queue for piped values: NameRequired, and nothing is sent' {
         { 'a', 'b' | Send-SharedMemoryMessage } | Should -Throw -ErrorId 'NameRequired,PSSharedMemory.Commands.SendSharedMemoryMessageCommand'
     }
+}
 
+Describe 'Receive-SharedMemoryMessage' {
     It 'takes -Count messages, then -All, oldest first' {
         $name = New-TestQueue
         1..5 | ForEach-Object { "m$_" } | Send-SharedMemoryMessage $name
