@@ -101,6 +101,32 @@ namespace PSSharedMemory.Commands
     /// <summary>Cmdlets that act in one scope: -Scope. A piped segment object brings its own scope instead.</summary>
     public abstract class ScopedCommandBase : SharedMemoryCommandBase
     {
+        /// <summary>
+        /// For the cmdlets that gather several segments before they act (Wait-SharedMemory,
+        /// Register-SharedMemoryEvent): hands each piped segment object (with its scope and version), or each
+        /// name (in -Scope, no version), to <paramref name="add"/>.
+        /// </summary>
+        protected void Gather(string[] names, SharedMemoryInfo[] segments, bool fromObjects, Action<string, SharedMemoryScope, long?, object> add)
+        {
+            if (fromObjects)
+            {
+                foreach (SharedMemoryInfo segment in segments)
+                {
+                    if (segment is not null)
+                    {
+                        add(segment.Name, segment.Scope, segment.Version, segment);
+                    }
+                }
+
+                return;
+            }
+
+            foreach (string name in names)
+            {
+                add(name ?? string.Empty, Scope, null, name ?? string.Empty);
+            }
+        }
+
         /// <summary>User: only this user's segments. Global: the machine-wide namespace.</summary>
         [Parameter]
         public SharedMemoryScope Scope { get; set; } = SharedMemoryScope.User;

@@ -55,26 +55,7 @@ namespace PSSharedMemory.Commands
         public TimeSpan? Timeout { get; set; }
 
         /// <inheritdoc />
-        protected override void ProcessRecord()
-        {
-            if (ParameterSetName == InputObjectSet)
-            {
-                foreach (SharedMemoryInfo segment in InputObject)
-                {
-                    if (segment is not null)
-                    {
-                        Add(segment.Name, segment.Scope, segment.Version, segment);
-                    }
-                }
-
-                return;
-            }
-
-            foreach (string name in Name)
-            {
-                Add(name ?? string.Empty, Scope, null, name ?? string.Empty);
-            }
-        }
+        protected override void ProcessRecord() => Gather(Name, InputObject, ParameterSetName == InputObjectSet, Add);
 
         /// <inheritdoc />
         protected override void EndProcessing()
