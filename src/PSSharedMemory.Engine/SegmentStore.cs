@@ -26,9 +26,16 @@ namespace PSSharedMemory.Engine
         /// <summary>The directory holding this scope's segment files.</summary>
         public abstract string Directory { get; }
 
+        /// <summary>
+        /// The directory a value of <see cref="StoreEnvironmentVariable"/> names for the local store: the value
+        /// itself, or empty (the default directories) when it is the URI of another store, such as redis://host.
+        /// </summary>
+        public static string LocalRoot(string? value) =>
+            value is null || value.IndexOf("://", StringComparison.Ordinal) > 0 ? string.Empty : value;
+
         public static SegmentStore For(SharedMemoryScope scope)
         {
-            string root = Environment.GetEnvironmentVariable(StoreEnvironmentVariable) ?? string.Empty;
+            string root = LocalRoot(Environment.GetEnvironmentVariable(StoreEnvironmentVariable));
             string key = root + "|" + (int)scope;
             lock (s_gate)
             {

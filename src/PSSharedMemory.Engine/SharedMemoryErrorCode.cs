@@ -74,5 +74,23 @@ namespace PSSharedMemory.Engine
 
         /// <summary>A queue had no room for the message within the timeout; nothing was sent.</summary>
         QueueFull,
+
+        /// <summary>The store (a server) could not be reached, or stopped answering in the middle of an operation.</summary>
+        StoreUnavailable,
+
+        /// <summary>The store (a server) refused the credentials given.</summary>
+        AuthenticationFailed,
+
+        /// <summary>
+        /// The lock this handle held was lost while held (its lease expired, for example while the holder was
+        /// paused or cut off), so another handle may have taken it; the operation under it was not made.
+        /// </summary>
+        LockLost,
+
+        /// <summary>The store is not available in this host (for example a server store in Windows PowerShell 5.1).</summary>
+        StoreNotSupported,
+
+        /// <summary>The store's address or settings are not valid.</summary>
+        InvalidStore,
     }
 }

@@ -19,7 +19,7 @@ namespace PSSharedMemory.Engine
     /// handle, not to a thread, and is re-entrant for it. An instance may be used from several threads,
     /// but they share its lock ownership.
     /// </remarks>
-    public sealed unsafe partial class SharedMemorySegment : IDisposable
+    public sealed unsafe partial class SharedMemorySegment : ISharedMemorySegment
     {
         /// <summary>Largest size accepted: 1 TiB.</summary>
         public const long MaxSize = 1L << 40;
@@ -112,6 +112,9 @@ namespace PSSharedMemory.Engine
         /// Reads and waits work; writes, the lock and removal fail with <see cref="SharedMemoryErrorCode.ReadOnly"/>.
         /// </summary>
         public bool IsReadOnly => _view.Mapping.IsReadOnly;
+
+        /// <summary>The local store, which holds every segment of this type.</summary>
+        public ISharedMemoryStore Store => LocalSharedMemoryStore.Instance;
 
         /// <summary>The directory this handle's segment file was opened in.</summary>
         public string StoreDirectory => _view.Store.Directory;

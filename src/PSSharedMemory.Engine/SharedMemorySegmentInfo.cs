@@ -35,6 +35,15 @@ namespace PSSharedMemory.Engine
         /// <summary>The segment's name.</summary>
         public string Name { get; }
 
+        /// <summary>The store that holds the segment: "Local", or a server's URI without its password.</summary>
+        public string Store { get; internal set; } = LocalSharedMemoryStore.LocalLocation;
+
+        /// <summary>The host of the lock's holder, where the store records it (a server store); empty otherwise.</summary>
+        public string LockHolderHost { get; internal set; } = string.Empty;
+
+        /// <summary>The host of the last writer, where the store records it (a server store); empty otherwise.</summary>
+        public string LastWriterHost { get; internal set; } = string.Empty;
+
         /// <summary>The namespace the segment lives in.</summary>
         public SharedMemoryScope Scope { get; }
 
