@@ -57,6 +57,13 @@ namespace PSSharedMemory
                 SharedMemoryErrorCode.WrongKind => ("SharedMemoryWrongKind", ErrorCategory.InvalidOperation),
                 // The queue's bytes are taken up to its size: a limit, as for PayloadTooLarge.
                 SharedMemoryErrorCode.QueueFull => ("SharedMemoryQueueFull", ErrorCategory.LimitsExceeded),
+                // A server store: not reached, or stopped answering mid-command (the message says how long it waited).
+                SharedMemoryErrorCode.StoreUnavailable => ("StoreUnavailable", ErrorCategory.ConnectionError),
+                SharedMemoryErrorCode.AuthenticationFailed => ("AuthenticationFailed", ErrorCategory.AuthenticationError),
+                // The lease of a lock held on a server store expired while held: the command under it was not made.
+                SharedMemoryErrorCode.LockLost => ("LockLost", ErrorCategory.InvalidOperation),
+                SharedMemoryErrorCode.StoreNotSupported => ("StoreNotSupported", ErrorCategory.NotImplemented),
+                SharedMemoryErrorCode.InvalidStore => ("InvalidStore", ErrorCategory.InvalidArgument),
                 _ => ("SharedMemoryNativeError", ErrorCategory.NotSpecified),
             };
             var record = new ErrorRecord(exception, id, category, target);
@@ -110,6 +117,10 @@ namespace PSSharedMemory
             SharedMemoryErrorCode.ReadOnly => "Read it with Read-SharedMemory; to change it, ask its owner for write permission.",
             SharedMemoryErrorCode.VersionMismatch => "Take the segment's version again (the error's Exception.CurrentVersion, or Get-SharedMemory), read it, and write again with -IfVersion set to that version.",
             SharedMemoryErrorCode.ContentTypeMismatch => "Append strings to a Text segment and byte arrays to a Bytes segment; to store objects, or another type, write without -Append.",
+            SharedMemoryErrorCode.StoreUnavailable => "Check that the Redis server named by -Store or PSSHAREDMEMORY_STORE is running and reachable from this machine, then run the command again.",
+            SharedMemoryErrorCode.AuthenticationFailed => "Check the user name and password in the store's URI (redis://user:password@host:6379/0), or the secret it names.",
+            SharedMemoryErrorCode.LockLost => "Take the lock again with Lock-SharedMemory and redo the work under it: another session may have changed the segment meanwhile. Compare the version you saw (a fencing token) before acting on what you read.",
+            SharedMemoryErrorCode.StoreNotSupported => "Run the command in pwsh 7.4 or later, or use the local store (-Store Local).",
             _ => null,
         };
 

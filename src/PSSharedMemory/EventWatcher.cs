@@ -291,7 +291,7 @@ namespace PSSharedMemory
                 return;
             }
 
-            var segments = new SharedMemorySegment[open.Count];
+            var segments = new ISharedMemorySegment[open.Count];
             var since = new long[open.Count];
             for (int i = 0; i < open.Count; i++)
             {
@@ -302,7 +302,7 @@ namespace PSSharedMemory
             IReadOnlyList<int> ready;
             try
             {
-                if (!SharedMemorySegment.TryWaitForAny(segments, since, timeout, token, out ready))
+                if (!StoreWaits.TryWaitForAny(segments, since, timeout, token, out ready))
                 {
                     return;
                 }
@@ -364,7 +364,7 @@ namespace PSSharedMemory
 
             try
             {
-                watched.Segment = SharedMemorySegment.Open(watched.Name, watched.Scope);
+                watched.Segment = watched.Store.Open(watched.Name, watched.Scope);
                 return true;
             }
             catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.NotFound)
@@ -378,7 +378,7 @@ namespace PSSharedMemory
             }
         }
 
-        private static bool IsUsable(SharedMemorySegment? segment)
+        private static bool IsUsable(ISharedMemorySegment? segment)
         {
             try
             {

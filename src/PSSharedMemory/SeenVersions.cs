@@ -10,9 +10,9 @@ namespace PSSharedMemory
     /// </summary>
     internal static class SeenVersions
     {
-        private static readonly ConditionalWeakTable<SharedMemorySegment, StrongBox<long>> s_seen = new ConditionalWeakTable<SharedMemorySegment, StrongBox<long>>();
+        private static readonly ConditionalWeakTable<ISharedMemorySegment, StrongBox<long>> s_seen = new ConditionalWeakTable<ISharedMemorySegment, StrongBox<long>>();
 
-        public static void Record(SharedMemorySegment segment, long version)
+        public static void Record(ISharedMemorySegment segment, long version)
         {
             StrongBox<long> box = s_seen.GetValue(segment, _ => new StrongBox<long>(version));
             lock (box)
@@ -29,7 +29,7 @@ namespace PSSharedMemory
         /// one is kept as seen: the next wait waits past it too, so a write between two waits of a loop that
         /// did not read this segment is not missed (Wait-SharedMemory).
         /// </summary>
-        public static long Baseline(SharedMemorySegment segment)
+        public static long Baseline(ISharedMemorySegment segment)
         {
             StrongBox<long> box = s_seen.GetValue(segment, s => new StrongBox<long>(s.Version));
             lock (box)
@@ -39,7 +39,7 @@ namespace PSSharedMemory
         }
 
         /// <summary>The version to wait past: the latest this session has seen, or the current one if it has seen none.</summary>
-        public static long WaitFrom(SharedMemorySegment segment) =>
+        public static long WaitFrom(ISharedMemorySegment segment) =>
             s_seen.TryGetValue(segment, out StrongBox<long>? box) ? box.Value : segment.Version;
     }
 }

@@ -8,7 +8,7 @@ using PSSharedMemory.Engine;
 namespace PSSharedMemory
 {
     /// <summary>
-    /// The open segment handles of this process, one per (runspace, store directory, name). Repeated calls
+    /// The open segment handles of this process, one per (runspace, store, name). Repeated calls
     /// reuse a mapping instead of reopening it. The engine's lock belongs to a handle, so giving every
     /// runspace its own handle is what makes two runspaces exclude each other, and what keeps a lock taken by
     /// Lock-SharedMemory alive until Unlock-SharedMemory in the same runspace.
@@ -18,7 +18,8 @@ namespace PSSharedMemory
     /// ones are closed, except those whose lock the runspace holds. Before a handle is reused it is checked
     /// against the file its name leads to now, so a segment deleted or replaced underneath (by a cleaner, or
     /// by logind's RemoveIPC) is opened afresh instead of read from an orphaned file. The key includes the
-    /// store directory, so a changed PSSHAREDMEMORY_STORE takes effect on the next command.
+    /// store (a local directory, or a server and its key prefix), so a changed PSSHAREDMEMORY_STORE takes
+    /// effect on the next command.
     /// </remarks>
     internal static class SegmentCache
     {
@@ -34,28 +35,28 @@ namespace PSSharedMemory
         private static long s_clock;
 
         /// <summary>The handle of an existing segment; throws NotFound (or Corrupted, PermissionDenied) otherwise.</summary>
-        public static SharedMemorySegment Open(string name, SharedMemoryScope scope)
+        public static ISharedMemorySegment Open(ISharedMemoryStore store, string name, SharedMemoryScope scope)
         {
-            Key key = KeyOf(name, scope);
-            if (TryReuse(key, out SharedMemorySegment? cached))
+            Key key = KeyOf(store, name, scope);
+            if (TryReuse(key, out ISharedMemorySegment? cached))
             {
                 return cached!;
             }
 
-            return Add(key, SharedMemorySegment.Open(name, scope));
+            return Add(key, store.Open(name, scope));
         }
 
         /// <summary>The handle of the segment, created with <paramref name="sizeIfNew"/> when none exists.</summary>
-        public static SharedMemorySegment OpenOrCreate(string name, SharedMemoryScope scope, long sizeIfNew, out bool created)
+        public static ISharedMemorySegment OpenOrCreate(ISharedMemoryStore store, string name, SharedMemoryScope scope, long sizeIfNew, out bool created)
         {
             created = false;
-            Key key = KeyOf(name, scope);
-            if (TryReuse(key, out SharedMemorySegment? cached))
+            Key key = KeyOf(store, name, scope);
+            if (TryReuse(key, out ISharedMemorySegment? cached))
             {
                 return cached!;
             }
 
-            SharedMemorySegment segment = SharedMemorySegment.OpenOrCreate(name, sizeIfNew, new SharedMemoryOptions { Scope = scope, Growable = true }, out created);
+            ISharedMemorySegment segment = store.OpenOrCreate(name, sizeIfNew, new SharedMemoryOptions { Scope = scope, Growable = true }, out created);
             return Add(key, segment);
         }
 
@@ -63,31 +64,31 @@ namespace PSSharedMemory
         /// The handle of the segment, created as a queue of <paramref name="sizeIfNew"/> bytes when none exists.
         /// An existing segment is returned whatever its kind: sending to a value segment then fails with WrongKind.
         /// </summary>
-        public static SharedMemorySegment OpenOrCreateQueue(string name, SharedMemoryScope scope, long sizeIfNew, out bool created)
+        public static ISharedMemorySegment OpenOrCreateQueue(ISharedMemoryStore store, string name, SharedMemoryScope scope, long sizeIfNew, out bool created)
         {
             created = false;
-            Key key = KeyOf(name, scope);
-            if (TryReuse(key, out SharedMemorySegment? cached))
+            Key key = KeyOf(store, name, scope);
+            if (TryReuse(key, out ISharedMemorySegment? cached))
             {
                 return cached!;
             }
 
-            SharedMemorySegment segment = SharedMemorySegment.OpenOrCreate(name, sizeIfNew, new SharedMemoryOptions { Scope = scope, Kind = SharedMemorySegmentKind.Queue }, out created);
+            ISharedMemorySegment segment = store.OpenOrCreate(name, sizeIfNew, new SharedMemoryOptions { Scope = scope, Kind = SharedMemorySegmentKind.Queue }, out created);
             return Add(key, segment);
         }
 
         /// <summary>The cached handle when it is still the segment its name leads to.</summary>
-        public static bool TryGetUsable(string name, SharedMemoryScope scope, out SharedMemorySegment? segment) =>
-            TryReuse(KeyOf(name, scope), out segment);
+        public static bool TryGetUsable(ISharedMemoryStore store, string name, SharedMemoryScope scope, out ISharedMemorySegment? segment) =>
+            TryReuse(KeyOf(store, name, scope), out segment);
 
         /// <summary>Keeps a handle the caller just created or opened, and returns the one in the cache.</summary>
-        public static SharedMemorySegment Add(SharedMemorySegment segment) =>
-            Add(new Key(CurrentRunspaceId(), segment.StoreDirectory, segment.Name), segment);
+        public static ISharedMemorySegment Add(ISharedMemorySegment segment) =>
+            Add(KeyOf(segment), segment);
 
         /// <summary>The cached handle, whatever its state, without opening anything.</summary>
-        public static bool TryGetCached(string name, SharedMemoryScope scope, out SharedMemorySegment? segment)
+        public static bool TryGetCached(ISharedMemoryStore store, string name, SharedMemoryScope scope, out ISharedMemorySegment? segment)
         {
-            if (s_handles.TryGetValue(KeyOf(name, scope), out Entry? entry))
+            if (s_handles.TryGetValue(KeyOf(store, name, scope), out Entry? entry))
             {
                 segment = entry.Segment;
                 return true;
@@ -98,29 +99,35 @@ namespace PSSharedMemory
         }
 
         /// <summary>Forgets and closes a handle that turned out to be removed.</summary>
-        public static void Evict(SharedMemorySegment segment) =>
-            Drop(new Key(CurrentRunspaceId(), segment.StoreDirectory, segment.Name), segment);
+        public static void Evict(ISharedMemorySegment segment) =>
+            Drop(KeyOf(segment), segment);
 
         /// <summary>Closes the handles of the current runspace, releasing any lock they hold.</summary>
         public static void ReleaseCurrentRunspace() => ReleaseRunspace(CurrentRunspaceId());
 
-        /// <summary>Closes every handle of the process.</summary>
+        /// <summary>Closes every handle of the process, then its connections to server stores.</summary>
         public static void ReleaseAll()
         {
             foreach (KeyValuePair<Key, Entry> entry in s_handles)
             {
                 Drop(entry.Key, entry.Value.Segment);
             }
+
+            StoreSelector.CloseAll();
         }
 
         /// <summary>Handles the current runspace keeps open (for tests and diagnostics).</summary>
         internal static int CountForCurrentRunspace() =>
             s_counts.TryGetValue(CurrentRunspaceId(), out StrongCounter? counter) ? Volatile.Read(ref counter.Value) : 0;
 
-        private static Key KeyOf(string name, SharedMemoryScope scope) =>
-            new Key(CurrentRunspaceId(), SharedMemorySegment.GetStoreDirectory(scope), name);
+        private static Key KeyOf(ISharedMemoryStore store, string name, SharedMemoryScope scope) =>
+            new Key(CurrentRunspaceId(), store.KeyFor(scope), name);
 
-        private static bool TryReuse(Key key, out SharedMemorySegment? segment)
+        // A local handle is keyed by the directory it was opened in, even after PSSHAREDMEMORY_STORE changed.
+        private static Key KeyOf(ISharedMemorySegment segment) =>
+            new Key(CurrentRunspaceId(), segment is SharedMemorySegment local ? local.StoreDirectory : segment.Store.KeyFor(segment.Scope), segment.Name);
+
+        private static bool TryReuse(Key key, out ISharedMemorySegment? segment)
         {
             if (s_handles.TryGetValue(key, out Entry? entry))
             {
@@ -139,7 +146,7 @@ namespace PSSharedMemory
         }
 
         /// <summary>Open, not removed, and still the file its name leads to. A handle that cannot tell is not reused.</summary>
-        private static bool IsCurrent(SharedMemorySegment segment)
+        private static bool IsCurrent(ISharedMemorySegment segment)
         {
             if (segment.IsDisposed)
             {
@@ -168,7 +175,7 @@ namespace PSSharedMemory
             }
         }
 
-        private static SharedMemorySegment Add(Key key, SharedMemorySegment segment)
+        private static ISharedMemorySegment Add(Key key, ISharedMemorySegment segment)
         {
             var entry = new Entry(segment, Interlocked.Increment(ref s_clock));
             while (true)
@@ -204,7 +211,7 @@ namespace PSSharedMemory
         /// Closes the runspace's least recently used handles down to <see cref="TrimTarget"/>: first those of
         /// segments found removed, then the oldest. Never one whose lock is held, nor the one just added.
         /// </summary>
-        private static void Trim(Guid runspaceId, SharedMemorySegment keep)
+        private static void Trim(Guid runspaceId, ISharedMemorySegment keep)
         {
             var candidates = new List<KeyValuePair<Key, Entry>>();
             foreach (KeyValuePair<Key, Entry> pair in s_handles)
@@ -241,7 +248,7 @@ namespace PSSharedMemory
             }
         }
 
-        private static bool IsRemovedQuietly(SharedMemorySegment segment)
+        private static bool IsRemovedQuietly(ISharedMemorySegment segment)
         {
             try
             {
@@ -253,7 +260,7 @@ namespace PSSharedMemory
             }
         }
 
-        private static void Drop(Key key, SharedMemorySegment segment)
+        private static void Drop(Key key, ISharedMemorySegment segment)
         {
             if (s_handles.TryGetValue(key, out Entry? entry)
                 && ReferenceEquals(entry.Segment, segment)
@@ -298,13 +305,13 @@ namespace PSSharedMemory
 
         private sealed class Entry
         {
-            public Entry(SharedMemorySegment segment, long lastUsed)
+            public Entry(ISharedMemorySegment segment, long lastUsed)
             {
                 Segment = segment;
                 LastUsed = lastUsed;
             }
 
-            public SharedMemorySegment Segment { get; }
+            public ISharedMemorySegment Segment { get; }
 
             public long LastUsed;
         }

@@ -25,7 +25,7 @@ namespace PSSharedMemory
                 IReadOnlyList<SharedMemorySegmentInfo> segments;
                 try
                 {
-                    segments = SharedMemorySegment.List("*", scope);
+                    segments = StoreSelector.Resolve(fakeBoundParameters?["Store"] as string, null).List("*", scope);
                 }
                 catch (Exception)
                 {

@@ -138,22 +138,25 @@ namespace PSSharedMemory
     /// <summary>One segment a <see cref="SharedMemoryEventSource"/> watches, with its own handle and the last version reported.</summary>
     internal sealed class WatchedSegment
     {
-        public WatchedSegment(string name, SharedMemoryScope scope, SharedMemorySegment? segment, long since)
+        public WatchedSegment(ISharedMemoryStore store, string name, SharedMemoryScope scope, ISharedMemorySegment? segment, long since)
         {
+            Store = store;
             Name = name;
             Scope = scope;
             Segment = segment;
             Since = since;
         }
 
+        public ISharedMemoryStore Store { get; }
+
         public string Name { get; }
 
         public SharedMemoryScope Scope { get; }
 
-        private SharedMemorySegment? _segment;
+        private ISharedMemorySegment? _segment;
 
         /// <summary>Null while the segment does not exist (or could not be opened).</summary>
-        public SharedMemorySegment? Segment
+        public ISharedMemorySegment? Segment
         {
             get => Volatile.Read(ref _segment);
             set => Volatile.Write(ref _segment, value);

@@ -55,11 +55,17 @@ namespace PSSharedMemory
             MessageCount = info.MessageCount;
             IsLocked = info.IsLocked;
             LockHolderProcessId = info.LockHolderProcessId;
-            LockHolderProcessName = ProcessName(info.LockHolderProcessId);
+            Store = info.Store;
+            LastWriterHost = info.LastWriterHost;
+            LockHolderHost = info.LockHolderHost;
+            LockHolderProcessName = string.IsNullOrEmpty(info.LockHolderHost) || IsThisHost(info.LockHolderHost) ? ProcessName(info.LockHolderProcessId) : string.Empty;
         }
 
         /// <summary>The segment's name.</summary>
         public string Name { get; }
+
+        /// <summary>The store that holds the segment: Local (shared memory on this machine), or a Redis server's URI without its password.</summary>
+        public string Store { get; internal set; } = LocalSharedMemoryStore.LocalLocation;
 
         /// <summary>User (only this user) or Global (machine-wide).</summary>
         public SharedMemoryScope Scope { get; }
@@ -118,8 +124,16 @@ namespace PSSharedMemory
         /// <summary>The name of the process that held the lock, where the operating system tells it; empty when the lock was free, or the process is gone or hidden.</summary>
         public string LockHolderProcessName { get; }
 
+        /// <summary>The host of the process that wrote last, for a server store; empty for the local store.</summary>
+        public string LastWriterHost { get; internal set; } = string.Empty;
+
+        /// <summary>The host of the process that held the lock, for a server store; empty for the local store or a free lock.</summary>
+        public string LockHolderHost { get; internal set; } = string.Empty;
+
         /// <summary>The name, so that the object converts to the string a -Name parameter wants.</summary>
         public override string ToString() => Name;
+
+        private static bool IsThisHost(string host) => string.Equals(host, Environment.MachineName, StringComparison.OrdinalIgnoreCase);
 
         private static string ProcessName(int processId)
         {

@@ -64,6 +64,9 @@ namespace PSSharedMemory
                 MaximumSize = Get<long>(sourceValue, nameof(SharedMemoryInfo.MaximumSize)),
                 Kind = Get<SharedMemorySegmentKind>(sourceValue, nameof(SharedMemoryInfo.Kind)),
                 MessageCount = Get<long>(sourceValue, nameof(SharedMemoryInfo.MessageCount)),
+                Store = Get<string>(sourceValue, nameof(SharedMemoryInfo.Store)) ?? LocalSharedMemoryStore.LocalLocation,
+                LastWriterHost = Get<string>(sourceValue, nameof(SharedMemoryInfo.LastWriterHost)) ?? string.Empty,
+                LockHolderHost = Get<string>(sourceValue, nameof(SharedMemoryInfo.LockHolderHost)) ?? string.Empty,
             };
         }
 

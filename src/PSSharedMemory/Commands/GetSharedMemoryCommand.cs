@@ -78,7 +78,7 @@ namespace PSSharedMemory.Commands
             {
                 try
                 {
-                    using SharedMemorySegment segment = SharedMemorySegment.Open(InputObject.Name, InputObject.Scope);
+                    using ISharedMemorySegment segment = StoreFor(InputObject).Open(InputObject.Name, InputObject.Scope);
                     WriteObject(new SharedMemoryInfo(segment.GetInfo()));
                 }
                 catch (Exception e) when (IsReportable(e))
@@ -97,7 +97,7 @@ namespace PSSharedMemory.Commands
                     {
                         try
                         {
-                            foreach (SharedMemorySegmentInfo info in SharedMemorySegment.List(name, scope))
+                            foreach (SharedMemorySegmentInfo info in StoreFor(null).List(name, scope))
                             {
                                 if (info.Status == SharedMemorySegmentStatus.Damaged && !_damaged.Contains(info.Name))
                                 {
@@ -123,7 +123,7 @@ namespace PSSharedMemory.Commands
                 {
                     try
                     {
-                        using SharedMemorySegment segment = SharedMemorySegment.Open(name, scope);
+                        using ISharedMemorySegment segment = StoreFor(null).Open(name, scope);
                         WriteObject(new SharedMemoryInfo(segment.GetInfo()));
                         found = true;
                     }

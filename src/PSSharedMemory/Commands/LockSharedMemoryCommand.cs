@@ -40,7 +40,7 @@ namespace PSSharedMemory.Commands
             bool exists;
             try
             {
-                exists = SegmentCache.TryGetCached(name, scope, out _) || SharedMemorySegment.Exists(name, scope);
+                exists = SegmentCache.TryGetCached(SegmentStore, name, scope, out _) || SegmentStore.Exists(name, scope);
             }
             catch (Exception e) when (IsReportable(e))
             {
@@ -53,7 +53,7 @@ namespace PSSharedMemory.Commands
                 return;
             }
 
-            SharedMemorySegment segment;
+            ISharedMemorySegment segment;
             IDisposable held;
             try
             {
@@ -99,11 +99,11 @@ namespace PSSharedMemory.Commands
             }
         }
 
-        private SharedMemorySegment AcquireLock(string name, SharedMemoryScope scope, out IDisposable held)
+        private ISharedMemorySegment AcquireLock(string name, SharedMemoryScope scope, out IDisposable held)
         {
             for (int attempt = 0; ; attempt++)
             {
-                SharedMemorySegment segment = SegmentCache.OpenOrCreate(name, scope, Payload.AutoSize(0), out bool created);
+                ISharedMemorySegment segment = SegmentCache.OpenOrCreate(SegmentStore, name, scope, Payload.AutoSize(0), out bool created);
                 if (created)
                 {
                     WriteVerbose($"Created segment '{name}' ({scope}) of {segment.Size} bytes to lock it.");

@@ -102,7 +102,7 @@ namespace PSSharedMemory.Commands
                     Kind = Queue ? SharedMemorySegmentKind.Queue : SharedMemorySegmentKind.Value,
                     MaximumSize = MyInvocation.BoundParameters.ContainsKey(nameof(MaximumSize)) ? MaximumSize : (long?)null,
                 };
-                SharedMemorySegment segment = SegmentCache.Add(SharedMemorySegment.Create(Name, Size, options));
+                ISharedMemorySegment segment = SegmentCache.Add(StoreFor(null).Create(Name, Size, options));
                 WriteObject(new SharedMemoryInfo(segment.GetInfo()));
             }
             catch (Exception e) when (IsReportable(e))

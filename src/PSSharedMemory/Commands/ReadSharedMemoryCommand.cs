@@ -78,7 +78,7 @@ namespace PSSharedMemory.Commands
             {
                 if (Waits)
                 {
-                    SharedMemorySegment? changed = WaitForChange(name, scope);
+                    ISharedMemorySegment? changed = WaitForChange(name, scope);
                     if (changed is not null)
                     {
                         Emit(changed);
@@ -89,7 +89,7 @@ namespace PSSharedMemory.Commands
 
                 for (int attempt = 0; ; attempt++)
                 {
-                    SharedMemorySegment segment = SegmentCache.Open(name, scope);
+                    ISharedMemorySegment segment = SegmentCache.Open(SegmentStore, name, scope);
                     try
                     {
                         Emit(segment);
@@ -113,7 +113,7 @@ namespace PSSharedMemory.Commands
         // With -Wait, -Timeout bounds the wait for a change; the lock a read may need then gets the default.
         private TimeSpan LockTimeout => Waits ? SharedMemorySegment.DefaultLockTimeout : Timeout ?? SharedMemorySegment.DefaultLockTimeout;
 
-        private void Emit(SharedMemorySegment segment)
+        private void Emit(ISharedMemorySegment segment)
         {
             if (_outFilePath is null && !AsByteStream)
             {
@@ -174,7 +174,7 @@ namespace PSSharedMemory.Commands
             }
         }
 
-        private void EmitObjects(SharedMemorySegment segment, string xml)
+        private void EmitObjects(ISharedMemorySegment segment, string xml)
         {
             object[] objects;
             try
@@ -193,15 +193,15 @@ namespace PSSharedMemory.Commands
             }
         }
 
-        private SharedMemorySegment? WaitForChange(string name, SharedMemoryScope scope)
+        private ISharedMemorySegment? WaitForChange(string name, SharedMemoryScope scope)
         {
             TimeSpan timeout = Timeout ?? System.Threading.Timeout.InfiniteTimeSpan;
             Deadline deadline = Deadline.After(timeout);
-            SharedMemorySegment? segment = null;
+            ISharedMemorySegment? segment = null;
             long since = 0;
             try
             {
-                segment = SegmentCache.Open(name, scope);
+                segment = SegmentCache.Open(SegmentStore, name, scope);
 
                 // Wait past the latest version this session has read or written (a piped segment object: the
                 // version it shows), so a write that landed between two waits is not missed.
@@ -210,7 +210,7 @@ namespace PSSharedMemory.Commands
             catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.NotFound)
             {
                 // Not there yet: wait for a writer to create it; its first write is the change.
-                segment = WaitForCreation(name, scope, deadline);
+                segment = WaitForCreation(SegmentStore, name, scope, deadline);
                 if (segment is null)
                 {
                     WriteError(ErrorHelper.CreationWaitTimeout(name, timeout, Target));

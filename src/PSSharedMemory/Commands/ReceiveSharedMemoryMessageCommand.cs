@@ -73,7 +73,7 @@ namespace PSSharedMemory.Commands
                 Deadline deadline = Deadline.After(Wait ? WaitTimeout : TimeSpan.Zero);
                 for (int attempt = 0; ; attempt++)
                 {
-                    SharedMemorySegment? segment = Wait ? OpenOrWait(name, scope, deadline) : SegmentCache.Open(name, scope);
+                    ISharedMemorySegment? segment = Wait ? OpenOrWait(name, scope, deadline) : SegmentCache.Open(SegmentStore, name, scope);
                     if (segment is null)
                     {
                         return;
@@ -101,17 +101,17 @@ namespace PSSharedMemory.Commands
 
         private TimeSpan WaitTimeout => Timeout ?? System.Threading.Timeout.InfiniteTimeSpan;
 
-        private SharedMemorySegment? OpenOrWait(string name, SharedMemoryScope scope, Deadline deadline)
+        private ISharedMemorySegment? OpenOrWait(string name, SharedMemoryScope scope, Deadline deadline)
         {
             try
             {
-                return SegmentCache.Open(name, scope);
+                return SegmentCache.Open(SegmentStore, name, scope);
             }
             catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.NotFound)
             {
                 // Not there yet: a sender creates it. The time spent here counts against -Timeout.
                 WriteVerbose($"Queue '{name}' ({scope}) does not exist yet; waiting for a sender to create it.");
-                SharedMemorySegment? segment = WaitForCreation(name, scope, deadline);
+                ISharedMemorySegment? segment = WaitForCreation(SegmentStore, name, scope, deadline);
                 if (segment is null)
                 {
                     WriteError(ErrorHelper.QueueWaitTimeout(name, WaitTimeout, created: false, Target));
@@ -121,7 +121,7 @@ namespace PSSharedMemory.Commands
             }
         }
 
-        private IReadOnlyList<SharedMemoryContent> Take(SharedMemorySegment segment, Deadline deadline)
+        private IReadOnlyList<SharedMemoryContent> Take(ISharedMemorySegment segment, Deadline deadline)
         {
             TimeSpan wait = Wait ? deadline.Remaining : TimeSpan.Zero;
             if (wait != TimeSpan.Zero)
@@ -160,7 +160,7 @@ namespace PSSharedMemory.Commands
             return taken;
         }
 
-        private void Emit(SharedMemorySegment segment, IReadOnlyList<SharedMemoryContent> messages)
+        private void Emit(ISharedMemorySegment segment, IReadOnlyList<SharedMemoryContent> messages)
         {
             foreach (SharedMemoryContent message in messages)
             {
@@ -179,7 +179,7 @@ namespace PSSharedMemory.Commands
             }
         }
 
-        private void EmitObjects(SharedMemorySegment segment, SharedMemoryContent message)
+        private void EmitObjects(ISharedMemorySegment segment, SharedMemoryContent message)
         {
             object[] objects;
             try

@@ -121,11 +121,11 @@ namespace PSSharedMemory.Commands
             _segments.Clear();
         }
 
-        private void Add(string name, SharedMemoryScope scope, long? version, object given)
+        private void Add(ISharedMemoryStore store, string name, SharedMemoryScope scope, long? version, object given)
         {
             foreach (WatchedSegment existing in _segments)
             {
-                if (existing.Name == name && existing.Scope == scope)
+                if (existing.Name == name && existing.Scope == scope && existing.Store == store)
                 {
                     // Named twice: watched once, from the lower of the versions given.
                     if (version is long lower && lower < existing.Since)
@@ -139,11 +139,11 @@ namespace PSSharedMemory.Commands
 
             // The watcher gets its own handle, opened now, so a write right after this command returns is an
             // event. A name with no segment yet is watched for its creation; its first write is an event.
-            SharedMemorySegment? segment = null;
+            ISharedMemorySegment? segment = null;
             long since = 0;
             try
             {
-                segment = SharedMemorySegment.Open(name, scope);
+                segment = store.Open(name, scope);
                 since = version ?? segment.Version;
             }
             catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.NotFound)
@@ -157,7 +157,7 @@ namespace PSSharedMemory.Commands
                 return;
             }
 
-            _segments.Add(new WatchedSegment(name, scope, segment, since));
+            _segments.Add(new WatchedSegment(store, name, scope, segment, since));
         }
     }
 }

@@ -28,7 +28,18 @@ namespace PSSharedMemory.Commands
         {
             if (InputObject is not null)
             {
-                RemoveOne(InputObject.Name, InputObject.Scope, InputObject);
+                ISharedMemoryStore store;
+                try
+                {
+                    store = StoreFor(InputObject);
+                }
+                catch (Exception e) when (IsReportable(e))
+                {
+                    WriteFailure(e, InputObject);
+                    return;
+                }
+
+                RemoveOne(store, InputObject.Name, InputObject.Scope, InputObject);
                 return;
             }
 
@@ -38,21 +49,21 @@ namespace PSSharedMemory.Commands
                 {
                     if (WildcardPattern.ContainsWildcardCharacters(name))
                     {
-                        foreach (SharedMemorySegmentInfo info in SharedMemorySegment.List(name, Scope))
+                        foreach (SharedMemorySegmentInfo info in StoreFor(null).List(name, Scope))
                         {
-                            RemoveOne(info.Name, Scope, name);
+                            RemoveOne(StoreFor(null), info.Name, Scope, name);
                         }
 
                         continue;
                     }
 
-                    if (!SharedMemorySegment.Exists(name, Scope))
+                    if (!StoreFor(null).Exists(name, Scope))
                     {
                         WriteError(ErrorHelper.NotFound(name, Scope, name));
                         continue;
                     }
 
-                    RemoveOne(name, Scope, name);
+                    RemoveOne(StoreFor(null), name, Scope, name);
                 }
                 catch (Exception e) when (IsReportable(e))
                 {
@@ -61,7 +72,7 @@ namespace PSSharedMemory.Commands
             }
         }
 
-        private void RemoveOne(string name, SharedMemoryScope scope, object target)
+        private void RemoveOne(ISharedMemoryStore store, string name, SharedMemoryScope scope, object target)
         {
             if (!ShouldProcess($"{name} ({scope})", "Remove shared memory segment"))
             {
@@ -70,12 +81,12 @@ namespace PSSharedMemory.Commands
 
             try
             {
-                if (SegmentCache.TryGetCached(name, scope, out SharedMemorySegment? cached))
+                if (SegmentCache.TryGetCached(store, name, scope, out ISharedMemorySegment? cached))
                 {
                     SegmentCache.Evict(cached!);
                 }
 
-                if (!SharedMemorySegment.Remove(name, scope))
+                if (!store.Remove(name, scope))
                 {
                     WriteError(ErrorHelper.NotFound(name, scope, target));
                 }

@@ -143,8 +143,9 @@ namespace PSSharedMemory.Commands
         {
             try
             {
-                bool cached = SegmentCache.TryGetUsable(name, scope, out SharedMemorySegment? segment);
-                bool exists = cached || SharedMemorySegment.Exists(name, scope);
+                ISharedMemoryStore store = StoreFor(InputObject);
+                bool cached = SegmentCache.TryGetUsable(store, name, scope, out ISharedMemorySegment? segment);
+                bool exists = cached || store.Exists(name, scope);
                 string action = exists
                     ? $"Send {contentType} message to shared memory queue"
                     : $"Create shared memory queue of {DefaultSize} bytes and send {contentType} message";
@@ -157,7 +158,7 @@ namespace PSSharedMemory.Commands
                 {
                     if (segment is null)
                     {
-                        segment = SegmentCache.OpenOrCreateQueue(name, scope, DefaultSize, out bool created);
+                        segment = SegmentCache.OpenOrCreateQueue(store, name, scope, DefaultSize, out bool created);
                         if (created)
                         {
                             WriteVerbose($"Created queue '{name}' ({scope}) of {segment.Size} bytes.");
@@ -188,7 +189,7 @@ namespace PSSharedMemory.Commands
             }
         }
 
-        private long Send(SharedMemorySegment segment, string? text, byte[]? bytes, SharedMemoryContentType contentType)
+        private long Send(ISharedMemorySegment segment, string? text, byte[]? bytes, SharedMemoryContentType contentType)
         {
             if (Timeout == TimeSpan.Zero && segment.Kind == SharedMemorySegmentKind.Queue)
             {
@@ -204,7 +205,7 @@ namespace PSSharedMemory.Commands
             return SendNow(segment, text, bytes, contentType);
         }
 
-        private long SendNow(SharedMemorySegment segment, string? text, byte[]? bytes, SharedMemoryContentType contentType) =>
+        private long SendNow(ISharedMemorySegment segment, string? text, byte[]? bytes, SharedMemoryContentType contentType) =>
             text is null
                 ? segment.Send(bytes!, 0, bytes!.Length, contentType, Timeout, StopToken)
                 : segment.SendText(text, contentType, Timeout, StopToken);

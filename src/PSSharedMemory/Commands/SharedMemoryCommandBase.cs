@@ -15,6 +15,30 @@ namespace PSSharedMemory.Commands
         internal const long DefaultSize = 64 * 1024;
 
         private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+        private ISharedMemoryStore? _store;
+
+        /// <summary>
+        /// The store to work on: Local (the shared memory of this machine), or the URI of a Redis server
+        /// (redis://host:6379/0, rediss://user:password@host:6380/0). Default: the store PSSHAREDMEMORY_STORE
+        /// names, else the local one. A piped segment object brings its own store.
+        /// </summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Store { get; set; }
+
+        /// <summary>
+        /// The store for a segment: -Store when given, else the store <paramref name="input"/> (a piped segment
+        /// object) remembers, else the session's (PSSHAREDMEMORY_STORE, or the local one).
+        /// </summary>
+        protected ISharedMemoryStore StoreFor(SharedMemoryInfo? input)
+        {
+            if (Store is null && input is not null && !string.IsNullOrEmpty(input.Store))
+            {
+                return StoreSelector.Resolve(input.Store, this);
+            }
+
+            return _store ??= StoreSelector.Resolve(Store, this);
+        }
 
         /// <summary>Cancelled when the pipeline stops (Ctrl+C).</summary>
         protected CancellationToken StopToken => _stopping.Token;
@@ -53,11 +77,11 @@ namespace PSSharedMemory.Commands
         /// returns as soon as another process publishes it); returns its handle, or null when
         /// <paramref name="deadline"/> passed first. Ctrl+C ends the wait.
         /// </summary>
-        protected SharedMemorySegment? WaitForCreation(string name, SharedMemoryScope scope, Deadline deadline)
+        protected ISharedMemorySegment? WaitForCreation(ISharedMemoryStore store, string name, SharedMemoryScope scope, Deadline deadline)
         {
             try
             {
-                return SegmentCache.Add(SharedMemorySegment.WaitForCreation(name, scope, deadline.Remaining, StopToken));
+                return SegmentCache.Add(store.WaitForCreation(name, scope, deadline.Remaining, StopToken));
             }
             catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.WaitTimeout)
             {
@@ -70,7 +94,7 @@ namespace PSSharedMemory.Commands
         /// holding it, naming its process. The report is taken from the segment's header, so it is shown once,
         /// by whichever locking command comes first, even when a read took the lock over before it.
         /// </summary>
-        protected void WarnOfAbandonedLock(SharedMemorySegment segment, bool afterWrite)
+        protected void WarnOfAbandonedLock(ISharedMemorySegment segment, bool afterWrite)
         {
             int dead;
             try
@@ -106,15 +130,15 @@ namespace PSSharedMemory.Commands
         /// Register-SharedMemoryEvent): hands each piped segment object (with its scope and version), or each
         /// name (in -Scope, no version), to <paramref name="add"/>.
         /// </summary>
-        protected void Gather(string[] names, SharedMemoryInfo[] segments, bool fromObjects, Action<string, SharedMemoryScope, long?, object> add)
+        protected void Gather(string[] names, SharedMemoryInfo[] segments, bool fromObjects, Action<ISharedMemoryStore, string, SharedMemoryScope, long?, object> add)
         {
             if (fromObjects)
             {
                 foreach (SharedMemoryInfo segment in segments)
                 {
-                    if (segment is not null)
+                    if (segment is not null && TryStoreFor(segment, segment, out ISharedMemoryStore? store))
                     {
-                        add(segment.Name, segment.Scope, segment.Version, segment);
+                        add(store!, segment.Name, segment.Scope, segment.Version, segment);
                     }
                 }
 
@@ -123,7 +147,25 @@ namespace PSSharedMemory.Commands
 
             foreach (string name in names)
             {
-                add(name ?? string.Empty, Scope, null, name ?? string.Empty);
+                if (TryStoreFor(null, name ?? string.Empty, out ISharedMemoryStore? store))
+                {
+                    add(store!, name ?? string.Empty, Scope, null, name ?? string.Empty);
+                }
+            }
+        }
+
+        private bool TryStoreFor(SharedMemoryInfo? input, object target, out ISharedMemoryStore? store)
+        {
+            try
+            {
+                store = StoreFor(input);
+                return true;
+            }
+            catch (Exception e) when (IsReportable(e))
+            {
+                WriteFailure(e, target);
+                store = null;
+                return false;
             }
         }
 
@@ -168,6 +210,9 @@ namespace PSSharedMemory.Commands
 
         /// <summary>The scope of the segment this record is about.</summary>
         protected SharedMemoryScope SegmentScope => InputObject is null ? Scope : InputObject.Scope;
+
+        /// <summary>The store of the segment this record is about.</summary>
+        protected ISharedMemoryStore SegmentStore => StoreFor(InputObject);
 
         /// <summary>What error records name as their target: the input as given.</summary>
         protected object Target => (object?)InputObject ?? Name;

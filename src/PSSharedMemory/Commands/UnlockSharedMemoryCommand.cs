@@ -21,7 +21,7 @@ namespace PSSharedMemory.Commands
             try
             {
                 Engine.SegmentName.Validate(name);
-                if (!SegmentCache.TryGetCached(name, scope, out SharedMemorySegment? segment) || !segment!.IsLockHeld)
+                if (!SegmentCache.TryGetCached(SegmentStore, name, scope, out ISharedMemorySegment? segment) || !segment!.IsLockHeld)
                 {
                     WriteError(ErrorHelper.NotLocked(name, Target));
                     return;

@@ -77,12 +77,12 @@ namespace PSSharedMemory.Commands
             }
         }
 
-        private void Add(string name, SharedMemoryScope scope, long? version, object given)
+        private void Add(ISharedMemoryStore store, string name, SharedMemoryScope scope, long? version, object given)
         {
             _given.Add(given);
             foreach (Target existing in _targets)
             {
-                if (existing.Name == name && existing.Scope == scope)
+                if (existing.Name == name && existing.Scope == scope && existing.Store == store)
                 {
                     // Named twice: waited on once, past the lower of the versions given.
                     if (version is long lower && (existing.Version is null || lower < existing.Version))
@@ -94,7 +94,7 @@ namespace PSSharedMemory.Commands
                 }
             }
 
-            _targets.Add(new Target(name, scope, version, given));
+            _targets.Add(new Target(store, name, scope, version, given));
         }
 
         private void Wait(Deadline deadline, TimeSpan timeout, object target)
@@ -145,7 +145,7 @@ namespace PSSharedMemory.Commands
                     continue;
                 }
 
-                var segments = new SharedMemorySegment[open.Count];
+                var segments = new ISharedMemorySegment[open.Count];
                 var since = new long[open.Count];
                 for (int i = 0; i < open.Count; i++)
                 {
@@ -160,7 +160,7 @@ namespace PSSharedMemory.Commands
                 IReadOnlyList<int> ready;
                 try
                 {
-                    if (!SharedMemorySegment.TryWaitForAny(segments, since, slice, StopToken, out ready))
+                    if (!StoreWaits.TryWaitForAny(segments, since, slice, StopToken, out ready))
                     {
                         if (deadline.HasPassed)
                         {
@@ -196,7 +196,7 @@ namespace PSSharedMemory.Commands
         {
             try
             {
-                item.Segment = SegmentCache.Open(item.Name, item.Scope);
+                item.Segment = SegmentCache.Open(item.Store, item.Name, item.Scope);
             }
             catch (SharedMemoryException e) when (e.Code == SharedMemoryErrorCode.NotFound)
             {
@@ -221,7 +221,7 @@ namespace PSSharedMemory.Commands
             foreach (int index in ready)
             {
                 Target item = open[index];
-                SharedMemorySegment segment = item.Segment!;
+                ISharedMemorySegment segment = item.Segment!;
                 try
                 {
                     SharedMemoryInfo info = new SharedMemoryInfo(segment.GetInfo());
@@ -253,13 +253,16 @@ namespace PSSharedMemory.Commands
 
         private sealed class Target
         {
-            public Target(string name, SharedMemoryScope scope, long? version, object given)
+            public Target(ISharedMemoryStore store, string name, SharedMemoryScope scope, long? version, object given)
             {
+                Store = store;
                 Name = name;
                 Scope = scope;
                 Version = version;
                 Given = given;
             }
+
+            public ISharedMemoryStore Store { get; }
 
             public string Name { get; }
 
@@ -271,7 +274,7 @@ namespace PSSharedMemory.Commands
             /// <summary>What the user gave, for error records.</summary>
             public object Given { get; }
 
-            public SharedMemorySegment? Segment { get; set; }
+            public ISharedMemorySegment? Segment { get; set; }
 
             public long Since { get; set; }
 

@@ -220,8 +220,9 @@ namespace PSSharedMemory.Commands
             try
             {
                 // The handle found here is the one written through, so the cache is checked once per write.
-                bool cached = SegmentCache.TryGetUsable(name, scope, out SharedMemorySegment? segment);
-                bool exists = cached || SharedMemorySegment.Exists(name, scope);
+                ISharedMemoryStore store = StoreFor(InputObject);
+                bool cached = SegmentCache.TryGetUsable(store, name, scope, out ISharedMemorySegment? segment);
+                bool exists = cached || store.Exists(name, scope);
                 if (!ShouldProcess($"{name} ({scope})", Action(exists, contentType)))
                 {
                     return;
@@ -231,7 +232,7 @@ namespace PSSharedMemory.Commands
                 {
                     if (segment is null)
                     {
-                        segment = OpenForWrite(name, scope, text, bytes);
+                        segment = OpenForWrite(store, name, scope, text, bytes);
                     }
 
                     try
@@ -260,17 +261,17 @@ namespace PSSharedMemory.Commands
             }
         }
 
-        private SharedMemorySegment OpenForWrite(string name, SharedMemoryScope scope, string? text, byte[]? bytes)
+        private ISharedMemorySegment OpenForWrite(ISharedMemoryStore store, string name, SharedMemoryScope scope, string? text, byte[]? bytes)
         {
             // A missing segment is at version 0, so a write conditional on another version has nothing to
             // write to: it fails with NotFound instead of leaving an empty segment behind.
             if (_options?.IfVersion is long expected && expected != 0)
             {
-                return SegmentCache.Open(name, scope);
+                return SegmentCache.Open(store, name, scope);
             }
 
             long length = text is null ? bytes!.LongLength : Payload.Utf8.GetByteCount(text);
-            SharedMemorySegment segment = SegmentCache.OpenOrCreate(name, scope, Payload.AutoSize(length), out bool created);
+            ISharedMemorySegment segment = SegmentCache.OpenOrCreate(store, name, scope, Payload.AutoSize(length), out bool created);
             if (created)
             {
                 WriteVerbose($"Created segment '{name}' ({scope}) of {segment.Size} bytes.");
@@ -279,7 +280,7 @@ namespace PSSharedMemory.Commands
             return segment;
         }
 
-        private long Write(SharedMemorySegment segment, string? text, byte[]? bytes, SharedMemoryContentType contentType)
+        private long Write(ISharedMemorySegment segment, string? text, byte[]? bytes, SharedMemoryContentType contentType)
         {
             long version;
             try
