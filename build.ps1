@@ -92,9 +92,26 @@ function Invoke-Build {
     foreach ($file in 'PSSharedMemory.dll', 'PSSharedMemory.Engine.dll', 'PSSharedMemory.Format.ps1xml', 'PSSharedMemory.Types.ps1xml') {
         Copy-Item -LiteralPath (Join-Path $bin $file) -Destination $Staged
     }
+    Invoke-RedisBuild
     Invoke-Docs
     $null = Test-ModuleManifest -Path (Join-Path $Staged 'PSSharedMemory.psd1')
     Write-Host "Staged $Staged"
+}
+
+function Invoke-RedisBuild {
+    # The Redis store and its client live in a subfolder, out of the module's default load path: the module
+    # loads them on the first use of a redis:// store, into an AssemblyLoadContext of their own.
+    Write-Step 'Building the Redis store (loaded only on use)'
+    foreach ($project in 'PSSharedMemory.Redis', 'PSSharedMemory.Redis.Loader') {
+        Invoke-Native dotnet @('build', (Join-Path $Root "src/$project/$project.csproj"), '-c', $Configuration, '--nologo', '-v', 'quiet')
+    }
+
+    $redis = Join-Path $Staged 'redis'
+    $null = New-Item -ItemType Directory -Path $redis -Force
+    Get-ChildItem -LiteralPath (Join-Path $Root "src/PSSharedMemory.Redis/bin/$Configuration/net8.0") -Filter '*.dll' |
+        Where-Object Name -NE 'PSSharedMemory.Engine.dll' |
+        Copy-Item -Destination $redis
+    Copy-Item -LiteralPath (Join-Path $Root "src/PSSharedMemory.Redis.Loader/bin/$Configuration/net8.0/PSSharedMemory.Redis.Loader.dll") -Destination $redis
 }
 
 function Invoke-Docs {
