@@ -66,7 +66,7 @@ namespace PSSharedMemory.Redis
                 RedisValue[] fields = Owner.Call(Name, () => Owner.Db.HashGet(Keys.Hash, s_versionFields));
                 if (fields[0] != _id)
                 {
-                    throw SegmentErrors.Removed(Name);
+                    throw Gone();
                 }
 
                 return (long)fields[1];
@@ -94,7 +94,7 @@ namespace PSSharedMemory.Redis
             SharedMemorySegmentInfo? info = Owner.InfoOf(Name, Scope, Keys, out string id);
             if (info is null || id != _id)
             {
-                throw SegmentErrors.Removed(Name);
+                throw Gone();
             }
 
             return info;
@@ -128,7 +128,7 @@ namespace PSSharedMemory.Redis
                     {
                         if ((long)result == 0)
                         {
-                            throw SegmentErrors.Removed(Name);
+                            throw Gone();
                         }
 
                         lock (_lockGate)
@@ -239,7 +239,7 @@ namespace PSSharedMemory.Redis
             RedisResult[] r = (RedisResult[])Owner.Call(Name, () => Owner.Db.ScriptEvaluate(RedisScripts.Read, Keys.All, new RedisValue[] { _id }))!;
             if ((string?)r[0] != _id)
             {
-                throw SegmentErrors.Removed(Name);
+                throw Gone();
             }
 
             if ((long)r[4] != 0)
@@ -349,7 +349,7 @@ namespace PSSharedMemory.Redis
             RedisValue[] fields = Owner.Call(Name, () => Owner.Db.HashGet(Keys.Hash, new RedisValue[] { "id", field }));
             if (fields[0] != _id)
             {
-                throw SegmentErrors.Removed(Name);
+                throw Gone();
             }
 
             return fields[1];
@@ -412,7 +412,7 @@ namespace PSSharedMemory.Redis
                         case "ok":
                             return (long)r[1];
                         case "removed":
-                            throw SegmentErrors.Removed(Name);
+                            throw Gone();
                         case "kind":
                             throw SegmentErrors.WrongKind(Name, SharedMemorySegmentKind.Queue, append ? "appended to" : "written");
                         case "lost":
@@ -490,7 +490,7 @@ namespace PSSharedMemory.Redis
                         case "ok":
                             return (long)r[1];
                         case "removed":
-                            throw SegmentErrors.Removed(Name);
+                            throw Gone();
                         case "kind":
                             throw SegmentErrors.WrongKind(Name, SharedMemorySegmentKind.Value, "sent to");
                         case "lost":
@@ -568,7 +568,7 @@ namespace PSSharedMemory.Redis
 
                             break;
                         case "removed":
-                            throw SegmentErrors.Removed(Name);
+                            throw Gone();
                         case "kind":
                             throw SegmentErrors.WrongKind(Name, SharedMemorySegmentKind.Value, peek ? "peeked at" : "received from");
                         case "lost":
@@ -633,7 +633,7 @@ namespace PSSharedMemory.Redis
                 {
                     if (fields[0] != _id)
                     {
-                        throw SegmentErrors.Removed(Name);
+                        throw Gone();
                     }
 
                     long version = (long)fields[1];
@@ -697,6 +697,10 @@ namespace PSSharedMemory.Redis
             _lockValue = string.Empty;
             _lockToken = string.Empty;
         }
+
+        private SharedMemoryException Gone() =>
+            new SharedMemoryException(SharedMemoryErrorCode.Removed, Name,
+                $"Segment '{Name}' is no longer in the Redis store {Owner.Location}: another session removed it, or the server restarted without keeping it. This handle no longer refers to a segment.");
 
         private SharedMemoryException LockLost() =>
             new SharedMemoryException(SharedMemoryErrorCode.LockLost, Name,
