@@ -27,9 +27,14 @@ Describe 'The staged PSSharedMemory module' {
         $script:SourceManifest.PowerShellVersion | Should -Be '5.1'
     }
 
-    It 'ships only its own assemblies' {
-        $dlls = Get-ChildItem -LiteralPath $script:ModulePath -Filter *.dll -Recurse | ForEach-Object Name | Sort-Object
+    It 'ships only its own assemblies in its root, and the Redis store with its client apart, in its redis folder' {
+        $dlls = Get-ChildItem -LiteralPath $script:ModulePath -Filter *.dll | ForEach-Object Name | Sort-Object
         $dlls | Should -Be @('PSSharedMemory.dll', 'PSSharedMemory.Engine.dll')
+        $redis = Get-ChildItem -LiteralPath (Join-Path $script:ModulePath 'redis') -Filter *.dll | ForEach-Object Name
+        foreach ($name in 'PSSharedMemory.Redis.Loader.dll', 'PSSharedMemory.Redis.dll', 'StackExchange.Redis.dll') { $redis | Should -Contain $name }
+        # One copy of the engine, in the root: the Redis store's load context shares its types with the module.
+        $redis | Should -Not -Contain 'PSSharedMemory.Engine.dll'
+        Get-ChildItem -LiteralPath $script:ModulePath -Directory | ForEach-Object Name | Sort-Object | Should -Be @('en-US', 'redis')
     }
 
     It 'has the format file it names' {
