@@ -245,19 +245,21 @@ Describe 'Redis store only' {
         Write-SharedMemory -Name $name -Value 'start'
         $child = Start-ChildPwsh -Script @"
 Lock-SharedMemory -Name $name
-Write-SharedMemory -Name '$name-ready' -Value 1
-`$null = Read-SharedMemory -Name '$name-go' -Wait -Timeout 120
+Write-SharedMemory -Store Local -Name '$name-ready' -Value 1
+`$null = Read-SharedMemory -Store Local -Name '$name-go' -Wait -Timeout 120
 try { Write-SharedMemory -Name $name -Value 'late' -ErrorAction Stop; 'wrote' } catch { `$_.FullyQualifiedErrorId }
 try { Unlock-SharedMemory -Name $name -ErrorAction Stop; 'unlocked' } catch { `$_.FullyQualifiedErrorId }
 "@
+        # The handshakes go through the local store: no Redis command of the child is in flight when it
+        # is paused, so the pause costs it the lease and nothing else.
         try {
-            Wait-Ready $name
+            $null = Read-SharedMemory -Store Local -Name "$name-ready" -Wait -Timeout 120 -ErrorAction Stop
             & kill -STOP $child.Id
             # Paused past its lease: the lock is free for another process.
             Lock-SharedMemory -Name $name -Timeout 15
             Write-SharedMemory -Name $name -Value 'mine'
             & kill -CONT $child.Id
-            Write-SharedMemory -Name "$name-go" -Value 1
+            Write-SharedMemory -Store Local -Name "$name-go" -Value 1
             $out = Wait-ChildPwsh -Process $child
             $out | Should -Be @('LockLost,PSSharedMemory.Commands.WriteSharedMemoryCommand', 'LockLost,PSSharedMemory.Commands.UnlockSharedMemoryCommand')
             Read-SharedMemory -Name $name | Should -Be 'mine'
@@ -267,7 +269,8 @@ try { Unlock-SharedMemory -Name $name -ErrorAction Stop; 'unlocked' } catch { `$
         finally {
             if (-not $child.HasExited) { & kill -CONT $child.Id; $child.Kill() }
         }
-        Remove-SharedMemory -Name $name, "$name-ready", "$name-go"
+        Remove-SharedMemory -Name $name
+        Remove-SharedMemory -Store Local -Name "$name-ready", "$name-go"
     }
 
     It 'takes the password from the URI, and refuses a missing or wrong one with AuthenticationFailed' {
