@@ -74,5 +74,11 @@ namespace PSSharedMemory.Engine
 
         /// <summary>A queue had no room for the message within the timeout; nothing was sent.</summary>
         QueueFull,
+
+        /// <summary>
+        /// The payload is longer than the room in the caller's buffer; nothing was copied.
+        /// <see cref="SharedMemoryException.RequiredLength"/> holds the payload's length.
+        /// </summary>
+        BufferTooSmall,
     }
 }
