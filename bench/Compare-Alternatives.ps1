@@ -1,36 +1,50 @@
 #Requires -Version 7.2
 <#
 .SYNOPSIS
-    Times PSSharedMemory against the other ways PowerShell hands data from one place to another, in one run.
+    Measures every performance goal of PSSharedMemory against its floor in the same run, beside the other
+    ways PowerShell hands data from one place to another, and writes the report.
 
 .DESCRIPTION
-    For each case, every method runs in this process: a warm-up, then N samples timed with
-    [System.Diagnostics.Stopwatch], taken round-robin over the methods; each sample runs the operation a
-    few times in a loop and divides. The table gives each method's median and its ratio to PSSharedMemory by name (above 1: slower
-    than PSSharedMemory). The floors are measured the same way in the same run:
-      - two calls of a trivial compiled cmdlet, Write-Output -InputObject $value to $null: one named
-        parameter bound, one object written, nothing else, the same per-call machinery (command lookup,
-        binding, pipeline) as Read-SharedMemory -Name; the least a pair of cmdlet calls can cost.
-        (Get-Variable -Name PID -ValueOnly is shown for reference: it matches the name against the
-        variables of every scope, so it is not trivial.)
-      - two [Buffer]::BlockCopy calls between arrays that are already touched, the least moving the bytes
-        into memory and back out can cost.
-    "Segment object" pipes the object from New-SharedMemory into Write-SharedMemory (Name binds by
-    property) and passes it to Read-SharedMemory -InputObject. Cross-process cases run a second pwsh
-    (CrossProcessPeer.ps1).
-    Writes bench/results/<yyyy-MM-dd>.md with the machine description and the tables.
+    In-process cases: every method of a case runs in this process, warmed up, then N samples taken
+    round-robin over the methods in a new shuffled order each round, with a full garbage collection (not
+    timed) before each sample. A sample times a loop of a few operations with [Diagnostics.Stopwatch] and
+    divides. Each row reports the median and the 99th percentile of its samples (with few samples, the
+    99th percentile is the slowest one), and its ratio to its baseline's median from the same samples.
+
+    Like with like: piped input is compared with piped input (`$objects | Write-SharedMemory` against
+    `$objects | Export-Clixml`), a value given by parameter with a value given by parameter
+    (`-Value $objects` against `-InputObject $objects`).
+
+    The floors, measured the same way in the same run:
+      - two calls of a trivial compiled cmdlet, `$null = Write-Output -InputObject $value`: one named
+        parameter bound, one object written, nothing else; the least a write plus a read through any two
+        cmdlets can cost (the 100-byte goal);
+      - BlockCopy into a buffer, a new byte[] and BlockCopy out of it: the least a write plus a read that
+        must return a new array can cost (the 16 MiB goal);
+      - between two pwsh processes: a named pipe driven by the same PowerShell statements in the same
+        loop, with the same 3 ms pacing ([Threading.Thread]::Sleep): one way for the wake-up goal; for the
+        ping-pong goal, a pipe round trip with the same four trivial cmdlet calls a round trip through the
+        cmdlets makes (two on each side), beside the bare pipe round trip. Rounds of each kind are
+        interleaved in a shuffled order and started with a handshake on a control pipe, never a sleep.
+      - cold start: `pwsh -NoProfile -c "Get-Content <file>"`, a new process each run, interleaved with the
+        same start that imports the module and reads a segment.
+
+    The goals for the engine (lock, 64-byte round trip, cross-process wake-up) are ratios to the floors
+    BenchmarkDotNet and the ping-pong measured in the same run (-EngineResultsPath), compared with the same
+    ratios in bench/results/2026-11-26.md: a goal is met when the ratio is at most 10 % above that.
 
 .PARAMETER ModulePath
     The staged module directory (output/PSSharedMemory/<version>).
 
 .PARAMETER PwshPath
-    The pwsh that runs the second process; by default the one running this script.
+    The pwsh that runs the second process and the cold starts; by default the one running this script.
 
 .PARAMETER Quick
-    Fewer samples and rounds.
+    Fewer samples, rounds and starts.
 
 .PARAMETER EngineResultsPath
-    The BenchmarkDotNet results directory of the same run; its tables are added to the report.
+    The BenchmarkDotNet results directory of the same run (with pingpong.json and pingpong.md); its tables
+    and the engine goals are added to the report.
 
 .PARAMETER ReportPath
     Where to write the Markdown report; bench/results/<yyyy-MM-dd>.md by default (<yyyy-MM-dd>-quick.md
@@ -54,6 +68,7 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
 $ModulePath = (Resolve-Path -LiteralPath $ModulePath).Path
+$manifest = Join-Path $ModulePath 'PSSharedMemory.psd1'
 . (Join-Path $PSScriptRoot '../tools/PwshPath.ps1')
 if (-not $PwshPath) { $PwshPath = Get-PwshPath }
 if (-not $PSBoundParameters.ContainsKey('ReportPath')) {
@@ -61,7 +76,7 @@ if (-not $PSBoundParameters.ContainsKey('ReportPath')) {
     $ReportPath = Join-Path $PSScriptRoot ("results/{0:yyyy-MM-dd}{1}.md" -f (Get-Date), $(if ($Quick) { '-quick' } else { '' }))
 }
 
-Import-Module (Join-Path $ModulePath 'PSSharedMemory.psd1') -Force
+Import-Module $manifest -Force
 $moduleVersion = (Get-Module PSSharedMemory).Version
 
 $started = [Diagnostics.Stopwatch]::StartNew()
@@ -86,6 +101,7 @@ function Get-Median([double[]] $Values) {
 }
 
 function Get-Percentile([double[]] $Values, [double] $P) {
+    # Nearest rank.
     $sorted = [double[]]($Values | Sort-Object)
     $index = [math]::Max(0, [math]::Min($sorted.Length - 1, [int][math]::Ceiling($P * $sorted.Length) - 1))
     return $sorted[$index]
@@ -94,24 +110,62 @@ function Get-Percentile([double[]] $Values, [double] $P) {
 $tickToMicroseconds = 1e6 / [Diagnostics.Stopwatch]::Frequency
 
 function Format-Time([double] $Microseconds) {
+    if ($Microseconds -ge 1e6) { return '{0:N2} s' -f ($Microseconds / 1e6) }
     if ($Microseconds -ge 10000) { return '{0:N1} ms' -f ($Microseconds / 1000) }
     if ($Microseconds -ge 1000) { return '{0:N2} ms' -f ($Microseconds / 1000) }
     return '{0:N1} µs' -f $Microseconds
 }
 
+function Format-Ratio([double] $Ratio) {
+    if ($Ratio -ge 10) { return '{0:N0}×' -f $Ratio }
+    return '{0:N2}×' -f $Ratio
+}
+
+# Every measured row, in-process, cross-process and cold start alike.
 $results = [Collections.Generic.List[object]]::new()
 $shuffle = [Random]::new(12345)
+
+function Add-Row {
+    <#
+        Records one method's samples (microseconds per operation). Spec keys: Kind ('Goal', 'Floor',
+        'Reference', 'Alternative', 'Breakdown'), Note, Baseline (the method it is compared with; by
+        default the case's reference), Limit and GoalText (for the rows that carry a goal: the ratio to the
+        baseline must be at most Limit).
+    #>
+    param([string] $Case, [string] $Method, [hashtable] $Spec, [double[]] $Samples, [int] $Inner, [string] $Reference)
+    $baseline = if ($Spec.ContainsKey('Baseline')) { $Spec.Baseline } elseif ($Spec.Kind -in 'Floor', 'Reference' -or $Method -eq $Reference) { '' } else { $Reference }
+    $row = [pscustomobject]@{
+        Case = $Case; Method = $Method; Kind = $Spec.Kind; Note = $Spec['Note']
+        Median = (Get-Median $Samples); P99 = (Get-Percentile $Samples 0.99); Samples = $Samples.Length; Inner = $Inner
+        Baseline = $baseline; BaselineMedian = $null; Ratio = $null
+        Limit = $Spec['Limit']; GoalText = $Spec['GoalText']; Status = ''
+    }
+    $results.Add($row)
+    Write-Host ("    {0,-64} median {1,10}  p99 {2,10}" -f $Method, (Format-Time $row.Median), (Format-Time $row.P99))
+}
+
+function Complete-Case([string] $Case) {
+    # Ratios to the baselines, once every row of the case is in.
+    foreach ($row in @($results | Where-Object Case -EQ $Case)) {
+        if (-not $row.Baseline) { continue }
+        $base = $results | Where-Object { $_.Case -eq $Case -and $_.Method -eq $row.Baseline } | Select-Object -First 1
+        if (-not $base) { throw "Case '$Case': no baseline row '$($row.Baseline)' for '$($row.Method)'." }
+        $row.BaselineMedian = $base.Median
+        $row.Ratio = $row.Median / $base.Median
+        if ($null -ne $row.Limit) { $row.Status = if ($row.Ratio -le $row.Limit) { 'met' } else { 'NOT met' } }
+    }
+}
 
 function Invoke-Case {
     <#
         Measures each method of one case and records the rows. Methods: ordered dictionary of
-        name -> @{ Body = {param($n) ...}; Kind = 'PSSharedMemory'|'Floor'|'Alternative'|'Breakdown'; Note = '' }.
-        Each method is warmed up, then the samples go round-robin over the methods in a shuffled order,
-        so a burst of load from elsewhere on the machine hits them all alike instead of one method's
-        whole run. A full garbage collection (not timed) precedes every sample.
-        A sample times Inner operations and divides; the result is the median sample, in microseconds.
+        name -> spec (see Add-Row) with Body = { param($n) ... } that runs the operation $n times.
+        Each method is warmed up, then the samples go round-robin over the methods in a new shuffled
+        order each round, so that a burst of load from elsewhere on the machine hits them all alike
+        instead of one method's whole run. A full garbage collection (not timed) precedes every sample,
+        so that no method pays for another's garbage.
     #>
-    param([string] $Case, [System.Collections.Specialized.OrderedDictionary] $Methods, [int] $Inner, [int] $Samples, [int] $Warmup = 2)
+    param([string] $Case, [System.Collections.Specialized.OrderedDictionary] $Methods, [int] $Inner, [int] $Samples, [int] $Warmup = 2, [string] $Reference = 'PSSharedMemory by name')
     Write-Host "  $Case" -ForegroundColor Cyan
     $names = @($Methods.Keys)
     $times = @{}
@@ -120,7 +174,6 @@ function Invoke-Case {
         for ($w = 0; $w -lt $Warmup; $w++) { & $Methods[$name].Body $Inner }
     }
     for ($s = 0; $s -lt $Samples; $s++) {
-        # A new order each round, and no garbage left by the method before: each pays only for its own.
         foreach ($name in ($names | Sort-Object { $shuffle.Next() })) {
             $body = $Methods[$name].Body
             [GC]::Collect()
@@ -131,51 +184,50 @@ function Invoke-Case {
         }
     }
 
-    $rows = foreach ($name in $names) {
-        $spec = $Methods[$name]
-        $median = Get-Median $times[$name]
-        Write-Host ("    {0,-52} {1,12}" -f $name, (Format-Time $median))
-        [pscustomobject]@{
-            Case = $Case; Method = $name; Kind = $spec.Kind; MedianMicroseconds = $median
-            Samples = $Samples; Inner = $Inner; Note = $spec['Note']
-        }
+    foreach ($name in $names) {
+        Add-Row -Case $Case -Method $name -Spec $Methods[$name] -Samples $times[$name] -Inner $Inner -Reference $Reference
     }
-
-    $reference = ($rows | Where-Object Method -EQ 'PSSharedMemory by name' | Select-Object -First 1).MedianMicroseconds
-    foreach ($row in $rows) {
-        $row | Add-Member -NotePropertyName Ratio -NotePropertyValue ($row.MedianMicroseconds / $reference)
-        $results.Add($row)
-    }
+    Complete-Case $Case
 }
 
-# Sample counts: each sample is Inner operations; the median is over Samples.
+# Sample counts: each sample is Inner operations; the median is over Samples. ExtraSamples: the large
+# cases that carry no goal (16 MiB of text, Get-Process objects), whose slow alternatives cost the most time.
 $plan = if ($Quick) {
-    @{ TinyInner = 100; TinySamples = 11; TinyWarmup = 3; MidInner = 10; MidSamples = 9; BigInner = 1; BigSamples = 5; BigWarmup = 1; CrossRounds = 300 }
+    @{ TinyInner = 100; TinySamples = 11; TinyWarmup = 3; MidInner = 10; MidSamples = 9; BigInner = 1; BigSamples = 7; BigWarmup = 1
+        ExtraSamples = 5; CrossRounds = 5; CrossCount = 30; ColdRuns = 5 }
 }
 else {
-    @{ TinyInner = 200; TinySamples = 31; TinyWarmup = 5; MidInner = 20; MidSamples = 21; BigInner = 1; BigSamples = 15; BigWarmup = 2; CrossRounds = 2000 }
+    @{ TinyInner = 200; TinySamples = 25; TinyWarmup = 5; MidInner = 20; MidSamples = 21; BigInner = 1; BigSamples = 15; BigWarmup = 2
+        ExtraSamples = 9; CrossRounds = 20; CrossCount = 50; ColdRuns = 20 }
 }
+$gapMilliseconds = 3
 
-Write-Host "PSSharedMemory $moduleVersion against the alternatives$(if ($Quick) { ' (quick)' }); files in $fileDir" -ForegroundColor Cyan
+# Fidelity of the objects' round trips, filled in by the objects case.
+$fidelity = [Collections.Generic.List[object]]::new()
+$crossNotes = [Collections.Generic.List[string]]::new()
+
+Write-Host "PSSharedMemory ${moduleVersion}: the goals and the alternatives$(if ($Quick) { ' (quick)' }); files in $fileDir" -ForegroundColor Cyan
 try {
     # ---------------------------------------------------------------- 100-byte string
     $text100 = ('The quick brown fox jumps over the lazy dog; ' * 3).Substring(0, 100)
     $seg100 = New-BenchSegment 'text100' 4KB
     $file100 = Join-Path $fileDir 'text100.txt'
+    $floor100 = 'Floor: Write-Output -InputObject, twice'
     $methods = [ordered]@{
-        'Floor: Write-Output -InputObject, twice' = @{ Kind = 'Floor'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Write-Output -InputObject $text100; $null = Write-Output -InputObject $text100 } } }
+        $floor100                                = @{ Kind = 'Floor'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Write-Output -InputObject $text100; $null = Write-Output -InputObject $text100 } } }
+        'PSSharedMemory by name'                 = @{ Kind = 'Goal'; Baseline = $floor100; Limit = 1.5; GoalText = '100-byte string by name (Write+Read) ≤ 1.5× two trivial cmdlet calls'
+            Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $seg100.Name -Value $text100; $null = Read-SharedMemory -Name $seg100.Name } } }
+        'PSSharedMemory segment object'          = @{ Kind = 'Alternative'; Baseline = $floor100; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $seg100 | Write-SharedMemory -Value $text100; $null = Read-SharedMemory -InputObject $seg100 } } }
         'Get-Variable -Name PID -ValueOnly, twice' = @{ Kind = 'Reference'; Note = 'not trivial: matches the name against every scope''s variables'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Get-Variable -Name PID -ValueOnly; $null = Get-Variable -Name PID -ValueOnly } } }
-        'PSSharedMemory by name'                 = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $seg100.Name -Value $text100; $null = Read-SharedMemory -Name $seg100.Name } } }
-        'PSSharedMemory segment object'          = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $seg100 | Write-SharedMemory -Value $text100; $null = Read-SharedMemory -InputObject $seg100 } } }
         'Set-Content / Get-Content -Raw'         = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Set-Content -LiteralPath $file100 -Value $text100 -NoNewline; $null = Get-Content -LiteralPath $file100 -Raw } } }
-        '[IO.File]::WriteAllText / ReadAllText'  = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { [IO.File]::WriteAllText($file100, $text100); $null = [IO.File]::ReadAllText($file100) } } }
+        '[IO.File]::WriteAllText / ReadAllText'  = @{ Kind = 'Alternative'; Note = 'methods, not cmdlets'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { [IO.File]::WriteAllText($file100, $text100); $null = [IO.File]::ReadAllText($file100) } } }
         'Export-Clixml / Import-Clixml'          = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Export-Clixml -LiteralPath $file100 -InputObject $text100; $null = Import-Clixml -LiteralPath $file100 } } }
         'ConvertTo-Json / ConvertFrom-Json file' = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { ConvertTo-Json -InputObject $text100 | Set-Content -LiteralPath $file100; $null = Get-Content -LiteralPath $file100 -Raw | ConvertFrom-Json } } }
         'Breakdown: Write-SharedMemory -Name alone' = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $seg100.Name -Value $text100 } } }
         'Breakdown: Read-SharedMemory -Name alone'  = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Read-SharedMemory -Name $seg100.Name } } }
     }
-    $check = Write-SharedMemory -Name $seg100.Name -Value $text100; $back = Read-SharedMemory -Name $seg100.Name
-    if ($back -cne $text100) { throw "The 100-byte string did not come back intact: '$back'." }
+    Write-SharedMemory -Name $seg100.Name -Value $text100
+    if ((Read-SharedMemory -Name $seg100.Name) -cne $text100) { throw 'The 100-byte string did not come back intact.' }
     Invoke-Case -Case '100-byte string' -Methods $methods -Inner $plan.TinyInner -Samples $plan.TinySamples -Warmup $plan.TinyWarmup
 
     # ---------------------------------------------------------------- 64 KiB and 16 MiB of text
@@ -186,8 +238,8 @@ try {
         $segText = New-BenchSegment "text$size" ($size + 4KB)
         $fileText = Join-Path $fileDir "text$size.txt"
         $methods = [ordered]@{
-            'PSSharedMemory by name'                 = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $segText.Name -Value $text; $null = Read-SharedMemory -Name $segText.Name } } }
-            'PSSharedMemory segment object'          = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $segText | Write-SharedMemory -Value $text; $null = Read-SharedMemory -InputObject $segText } } }
+            'PSSharedMemory by name'                 = @{ Kind = 'Reference'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $segText.Name -Value $text; $null = Read-SharedMemory -Name $segText.Name } } }
+            'PSSharedMemory segment object'          = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $segText | Write-SharedMemory -Value $text; $null = Read-SharedMemory -InputObject $segText } } }
             'Set-Content / Get-Content -Raw'         = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Set-Content -LiteralPath $fileText -Value $text -NoNewline; $null = Get-Content -LiteralPath $fileText -Raw } } }
             '[IO.File]::WriteAllText / ReadAllText'  = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { [IO.File]::WriteAllText($fileText, $text); $null = [IO.File]::ReadAllText($fileText) } } }
             'Export-Clixml / Import-Clixml'          = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Export-Clixml -LiteralPath $fileText -InputObject $text; $null = Import-Clixml -LiteralPath $fileText } } }
@@ -199,7 +251,7 @@ try {
             Invoke-Case -Case $label -Methods $methods -Inner $plan.MidInner -Samples $plan.MidSamples
         }
         else {
-            Invoke-Case -Case $label -Methods $methods -Inner $plan.BigInner -Samples $plan.BigSamples -Warmup $plan.BigWarmup
+            Invoke-Case -Case $label -Methods $methods -Inner $plan.BigInner -Samples $plan.ExtraSamples -Warmup $plan.BigWarmup
         }
         $text = $null
     }
@@ -211,18 +263,22 @@ try {
     [Buffer]::BlockCopy($bytes, 0, $middle, 0, 16MB); [Buffer]::BlockCopy($middle, 0, $out, 0, 16MB)   # touch them
     $segBytes = New-BenchSegment 'bytes' (16MB + 4KB)
     $fileBytes = Join-Path $fileDir 'bytes.bin'
+    $floorBytes = 'Floor: BlockCopy + new byte[16 MiB] + BlockCopy'
     $methods = [ordered]@{
-        'Floor: [Buffer]::BlockCopy 16 MiB, twice' = @{ Kind = 'Floor'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { [Buffer]::BlockCopy($bytes, 0, $middle, 0, 16MB); [Buffer]::BlockCopy($middle, 0, $out, 0, 16MB) } } }
-        'PSSharedMemory by name'                   = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $segBytes.Name -Value $bytes; $null = Read-SharedMemory -Name $segBytes.Name -AsByteArray } } }
-        'PSSharedMemory segment object'            = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $segBytes | Write-SharedMemory -Value $bytes; $null = Read-SharedMemory -InputObject $segBytes -AsByteArray } } }
+        $floorBytes                                = @{ Kind = 'Floor'; Note = 'a write plus a read that returns a new array, as -AsByteStream must'
+            Body = { param($n) for ($i = 0; $i -lt $n; $i++) { [Buffer]::BlockCopy($bytes, 0, $middle, 0, 16MB); $fresh = [byte[]]::new(16MB); [Buffer]::BlockCopy($middle, 0, $fresh, 0, 16MB); $fresh = $null } } }
+        '[Buffer]::BlockCopy 16 MiB, twice'        = @{ Kind = 'Reference'; Baseline = $floorBytes; Note = 'no new array: the copies alone'
+            Body = { param($n) for ($i = 0; $i -lt $n; $i++) { [Buffer]::BlockCopy($bytes, 0, $middle, 0, 16MB); [Buffer]::BlockCopy($middle, 0, $out, 0, 16MB) } } }
+        'PSSharedMemory by name'                   = @{ Kind = 'Goal'; Baseline = $floorBytes; Limit = 1.2; GoalText = '16 MiB of bytes by name (Write + Read -AsByteStream) ≤ 1.2× the new-array floor'
+            Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $segBytes.Name -Value $bytes; $null = Read-SharedMemory -Name $segBytes.Name -AsByteStream } } }
+        'PSSharedMemory segment object'            = @{ Kind = 'Alternative'; Baseline = $floorBytes; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $segBytes | Write-SharedMemory -Value $bytes; $null = Read-SharedMemory -InputObject $segBytes -AsByteStream } } }
         '[IO.File]::WriteAllBytes / ReadAllBytes'  = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { [IO.File]::WriteAllBytes($fileBytes, $bytes); $null = [IO.File]::ReadAllBytes($fileBytes) } } }
         'Export-Clixml / Import-Clixml'            = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Export-Clixml -LiteralPath $fileBytes -InputObject $bytes; $null = Import-Clixml -LiteralPath $fileBytes } } }
         'Breakdown: Write-SharedMemory -Name alone' = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $segBytes.Name -Value $bytes } } }
-        'Breakdown: Read-SharedMemory -AsByteArray alone' = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Read-SharedMemory -Name $segBytes.Name -AsByteArray } } }
-        'Breakdown: BlockCopy + new byte[16 MiB] + BlockCopy' = @{ Kind = 'Breakdown'; Note = 'the floor when the result must be a new array'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { [Buffer]::BlockCopy($bytes, 0, $middle, 0, 16MB); $fresh = [byte[]]::new(16MB); [Buffer]::BlockCopy($middle, 0, $fresh, 0, 16MB); $fresh = $null } } }
+        'Breakdown: Read-SharedMemory -AsByteStream alone' = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Read-SharedMemory -Name $segBytes.Name -AsByteStream } } }
     }
     Write-SharedMemory -Name $segBytes.Name -Value $bytes
-    $back = Read-SharedMemory -Name $segBytes.Name -AsByteArray
+    $back = Read-SharedMemory -Name $segBytes.Name -AsByteStream
     if ($back -isnot [byte[]] -or -not [Linq.Enumerable]::SequenceEqual($back, $bytes)) { throw '16 MiB of bytes did not come back intact.' }
     $back = $null
     Invoke-Case -Case '16 MiB of bytes' -Methods $methods -Inner $plan.BigInner -Samples $plan.BigSamples -Warmup $plan.BigWarmup
@@ -236,24 +292,39 @@ try {
     $segObjects = New-BenchSegment 'objects' 16MB
     $fileObjects = Join-Path $fileDir 'objects.xml'
     $fileJson = Join-Path $fileDir 'objects.json'
+    $clixmlPiped = 'Export-Clixml / Import-Clixml, piped'
+    $clixmlValue = 'Export-Clixml -InputObject / Import-Clixml'
+    $shmPiped = 'PSSharedMemory piped: $objects | Write-SharedMemory -Name; Read-SharedMemory'
+    $shmValue = 'PSSharedMemory by value: Write-SharedMemory -Name -Value $objects; Read-SharedMemory'
     $methods = [ordered]@{
-        'PSSharedMemory by name'                 = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $segObjects.Name -Value $objects; $null = Read-SharedMemory -Name $segObjects.Name } } }
-        'PSSharedMemory segment object'          = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $segObjects | Write-SharedMemory -Value $objects; $null = Read-SharedMemory -InputObject $segObjects } } }
-        'Export-Clixml / Import-Clixml'          = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $objects | Export-Clixml -LiteralPath $fileObjects; $null = Import-Clixml -LiteralPath $fileObjects } } }
-        'ConvertTo-Json / ConvertFrom-Json file' = @{ Kind = 'Alternative'; Note = 'loses types: When comes back as a string or DateTime by guess, no Deserialized.* names'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { ConvertTo-Json -InputObject $objects | Set-Content -LiteralPath $fileJson; $null = Get-Content -LiteralPath $fileJson -Raw | ConvertFrom-Json } } }
-        'Breakdown: [PSSerializer]::Serialize (depth 2)'  = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = [Management.Automation.PSSerializer]::Serialize($objects, 2) } } }
-        'Breakdown: [PSSerializer]::DeserializeAsList'    = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = [Management.Automation.PSSerializer]::DeserializeAsList($objectsXml) } } }
-        'Breakdown: Write-SharedMemory -Name alone'       = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $segObjects.Name -Value $objects } } }
-        'Breakdown: Read-SharedMemory -Name alone'        = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Read-SharedMemory -Name $segObjects.Name } } }
+        $clixmlPiped = @{ Kind = 'Floor'; Note = 'the baseline of the piped goal'
+            Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $objects | Export-Clixml -LiteralPath $fileObjects; $null = Import-Clixml -LiteralPath $fileObjects } } }
+        $clixmlValue = @{ Kind = 'Floor'; Note = 'the baseline of the by-value goal'
+            Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Export-Clixml -LiteralPath $fileObjects -InputObject $objects; $null = Import-Clixml -LiteralPath $fileObjects } } }
+        $shmPiped = @{ Kind = 'Goal'; Baseline = $clixmlPiped; Limit = 0.5; GoalText = '1000 PSCustomObjects piped (Write+Read) ≥ 2× faster than piped Export-Clixml + Import-Clixml, same fidelity'
+            Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $objects | Write-SharedMemory -Name $segObjects.Name; $null = Read-SharedMemory -Name $segObjects.Name } } }
+        $shmValue = @{ Kind = 'Goal'; Baseline = $clixmlValue; Limit = 1 / 3; GoalText = '1000 PSCustomObjects by value (Write -Value + Read) ≥ 3× faster than Export-Clixml -InputObject + Import-Clixml, same fidelity'
+            Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $segObjects.Name -Value $objects; $null = Read-SharedMemory -Name $segObjects.Name } } }
+        'PSSharedMemory segment object, by value' = @{ Kind = 'Alternative'; Baseline = $clixmlValue; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $segObjects | Write-SharedMemory -Value $objects; $null = Read-SharedMemory -InputObject $segObjects } } }
+        'ConvertTo-Json -InputObject / ConvertFrom-Json file' = @{ Kind = 'Alternative'; Baseline = $clixmlValue; Note = 'loses types: When comes back as a DateTime by guess, no Deserialized.* names'
+            Body = { param($n) for ($i = 0; $i -lt $n; $i++) { ConvertTo-Json -InputObject $objects | Set-Content -LiteralPath $fileJson; $null = Get-Content -LiteralPath $fileJson -Raw | ConvertFrom-Json } } }
+        'Breakdown: [PSSerializer]::Serialize (depth 2)' = @{ Kind = 'Breakdown'; Baseline = $clixmlValue; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = [Management.Automation.PSSerializer]::Serialize($objects, 2) } } }
+        'Breakdown: [PSSerializer]::DeserializeAsList' = @{ Kind = 'Breakdown'; Baseline = $clixmlValue; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = [Management.Automation.PSSerializer]::DeserializeAsList($objectsXml) } } }
+        'Breakdown: Write-SharedMemory -Value alone' = @{ Kind = 'Breakdown'; Baseline = $clixmlValue; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $segObjects.Name -Value $objects } } }
+        'Breakdown: Read-SharedMemory alone' = @{ Kind = 'Breakdown'; Baseline = $clixmlValue; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Read-SharedMemory -Name $segObjects.Name } } }
     }
     $objectsXml = [Management.Automation.PSSerializer]::Serialize($objects, 2)
 
-    # Fidelity: the same properties, values and type names after the trip, for PSSharedMemory and for Clixml.
-    function Test-Fidelity([object[]] $Back, [string] $Via) {
+    function Compare-ObjectList([object[]] $Expected, [object[]] $Actual, [string] $Via, [switch] $SameTypeNames) {
+        <#
+            The problems found (none: equal). Same number of objects; each with the same property names in
+            the same order, the same values of the same types (and DateTime kind); with -SameTypeNames, the
+            same type names too (for two deserialized copies).
+        #>
         $problems = [Collections.Generic.List[string]]::new()
-        if ($Back.Count -ne $objects.Count) { $problems.Add("$Via returned $($Back.Count) objects, not $($objects.Count)") }
-        for ($k = 0; $k -lt [math]::Min($Back.Count, $objects.Count) -and $problems.Count -lt 5; $k++) {
-            $a = $objects[$k]; $b = $Back[$k]
+        if ($Actual.Count -ne $Expected.Count) { $problems.Add("$Via returned $($Actual.Count) objects, not $($Expected.Count)") }
+        for ($k = 0; $k -lt [math]::Min($Actual.Count, $Expected.Count) -and $problems.Count -lt 5; $k++) {
+            $a = $Expected[$k]; $b = $Actual[$k]
             $namesA = @($a.psobject.Properties.Name); $namesB = @($b.psobject.Properties.Name)
             if (($namesA -join ',') -cne ($namesB -join ',')) { $problems.Add("$Via object $k has properties $($namesB -join ','), not $($namesA -join ',')"); continue }
             foreach ($p in $namesA) {
@@ -262,209 +333,363 @@ try {
                     $problems.Add("$Via object $k property $p is $vb [$($vb.GetType().Name)], not $va [$($va.GetType().Name)]")
                 }
             }
-            $types = $b.pstypenames -join ','
-            if ($types -cne 'Deserialized.System.Management.Automation.PSCustomObject,Deserialized.System.Object') {
-                $problems.Add("$Via object $k has type names $types")
+            if ($SameTypeNames -and (($a.pstypenames -join ',') -cne ($b.pstypenames -join ','))) {
+                $problems.Add("$Via object $k has type names $($b.pstypenames -join ','), not $($a.pstypenames -join ',')")
             }
         }
         Write-Output -NoEnumerate $problems
     }
 
-    Write-SharedMemory -Name $segObjects.Name -Value $objects
-    $viaShm = @(Read-SharedMemory -Name $segObjects.Name)
-    $objects | Export-Clixml -LiteralPath $fileObjects
-    $viaClixml = @(Import-Clixml -LiteralPath $fileObjects)
-    $fidelity = [ordered]@{
-        PSSharedMemory = Test-Fidelity $viaShm 'PSSharedMemory'
-        Clixml         = Test-Fidelity $viaClixml 'Clixml'
+    # Fidelity, checked in this run: each PSSharedMemory copy against the originals and against the Clixml
+    # copy made the same way (piped or by value): property names, values and their types, type names.
+    $expectedTypeNames = 'Deserialized.System.Management.Automation.PSCustomObject,Deserialized.System.Object'
+    foreach ($way in 'piped', 'by value') {
+        if ($way -eq 'piped') {
+            $objects | Write-SharedMemory -Name $segObjects.Name
+            $objects | Export-Clixml -LiteralPath $fileObjects
+        }
+        else {
+            Write-SharedMemory -Name $segObjects.Name -Value $objects
+            Export-Clixml -LiteralPath $fileObjects -InputObject $objects
+        }
+        $viaShmRaw = Read-SharedMemory -Name $segObjects.Name
+        $viaClixmlRaw = Import-Clixml -LiteralPath $fileObjects
+        $viaShm = @($viaShmRaw)
+        $viaClixml = @($viaClixmlRaw | ForEach-Object { $_ })   # one deserialized ArrayList when exported by value: compare its elements
+        $problems = @(@(
+                Compare-ObjectList $objects $viaShm "PSSharedMemory ($way)"
+                Compare-ObjectList $objects $viaClixml "Clixml ($way)"
+                Compare-ObjectList $viaClixml $viaShm "PSSharedMemory against Clixml ($way)" -SameTypeNames
+            ) | ForEach-Object { $_ })
+        $typeNames = if ($viaShm.Count) { $viaShm[0].pstypenames -join ',' } else { '' }
+        if ($typeNames -cne $expectedTypeNames) { $problems += "PSSharedMemory ($way) type names are $typeNames" }
+        $fidelity.Add([pscustomobject]@{
+                Way = $way; Same = ($problems.Count -eq 0); Problems = @($problems); ShmCount = $viaShm.Count; ClixmlCount = $viaClixml.Count
+                ClixmlShape = $(if ($viaClixmlRaw -is [Collections.IList] -and $viaClixmlRaw -isnot [object[]]) { "one $($viaClixmlRaw.GetType().Name) of $($viaClixml.Count) objects" } else { "$($viaClixml.Count) objects" })
+                TypeNames = $typeNames
+            })
+        if ($problems.Count) { Write-Warning "Fidelity ($way): $($problems -join '; ')" }
     }
-    $typeNamesSame = ($viaShm[0].pstypenames -join ',') -ceq ($viaClixml[0].pstypenames -join ',')
-    foreach ($entry in $fidelity.GetEnumerator()) {
-        if ($entry.Value.Count) { Write-Warning "Fidelity ($($entry.Key)): $($entry.Value -join '; ')" }
-    }
-    Invoke-Case -Case '1000 PSCustomObjects (5 properties)' -Methods $methods -Inner 1 -Samples $plan.BigSamples -Warmup $plan.BigWarmup
+    Invoke-Case -Case '1000 PSCustomObjects (5 properties)' -Methods $methods -Inner 1 -Samples $plan.BigSamples -Warmup $plan.BigWarmup -Reference $clixmlValue
 
     # ---------------------------------------------------------------- Get-Process objects
     $processes = @(Get-Process | Select-Object -First 50)
-    $processCase = "$($processes.Count) Get-Process objects"
+    $processCase = "$($processes.Count) Get-Process objects, piped"
     $segProcesses = New-BenchSegment 'processes' 256MB
     $fileProcesses = Join-Path $fileDir 'processes.xml'
     $fileProcessJson = Join-Path $fileDir 'processes.json'
+    $clixmlProcesses = 'Export-Clixml / Import-Clixml, piped'
     $methods = [ordered]@{
-        'PSSharedMemory by name'                 = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $segProcesses.Name -Value $processes; $null = Read-SharedMemory -Name $segProcesses.Name } } }
-        'PSSharedMemory segment object'          = @{ Kind = 'PSSharedMemory'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $segProcesses | Write-SharedMemory -Value $processes; $null = Read-SharedMemory -InputObject $segProcesses } } }
-        'Export-Clixml / Import-Clixml'          = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $processes | Export-Clixml -LiteralPath $fileProcesses; $null = Import-Clixml -LiteralPath $fileProcesses } } }
+        $clixmlProcesses                         = @{ Kind = 'Reference'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $processes | Export-Clixml -LiteralPath $fileProcesses; $null = Import-Clixml -LiteralPath $fileProcesses } } }
+        'PSSharedMemory piped'                   = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $processes | Write-SharedMemory -Name $segProcesses.Name; $null = Read-SharedMemory -Name $segProcesses.Name } } }
         'ConvertTo-Json / ConvertFrom-Json file' = @{ Kind = 'Alternative'; Note = 'default -Depth 2, truncated'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { ConvertTo-Json -InputObject $processes -WarningAction SilentlyContinue | Set-Content -LiteralPath $fileProcessJson; $null = Get-Content -LiteralPath $fileProcessJson -Raw | ConvertFrom-Json } } }
         'Breakdown: [PSSerializer]::Serialize (depth 2)' = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = [Management.Automation.PSSerializer]::Serialize($processes, 2) } } }
     }
-    Invoke-Case -Case $processCase -Methods $methods -Inner 1 -Samples $plan.BigSamples -Warmup $plan.BigWarmup
+    Invoke-Case -Case $processCase -Methods $methods -Inner 1 -Samples $plan.ExtraSamples -Warmup $plan.BigWarmup -Reference $clixmlProcesses
     $processPayload = (Get-SharedMemory -Name $segProcesses.Name).Length
 
-    # ---------------------------------------------------------------- cross-process latency
-    Write-Host '  Cross-process: write in one pwsh, the wait returns in another' -ForegroundColor Cyan
-    $peer = Join-Path $PSScriptRoot 'CrossProcessPeer.ps1'
-    $rounds = $plan.CrossRounds
-
-    # PSSharedMemory: the peer writes every 2 ms; this process waits in Read-SharedMemory -Wait.
-    $segCross = New-BenchSegment 'cross' 4KB
-    $child = Start-Process -FilePath $PwshPath -PassThru -NoNewWindow -ArgumentList @(
-        '-NoProfile', '-NonInteractive', '-File', $peer, '-Mode', 'SharedMemory', '-Name', $segCross.Name, '-Rounds', $rounds, '-ModulePath', $ModulePath)
-    $shmLatency = [Collections.Generic.List[double]]::new()
-    $timeout = 30
-    while ($shmLatency.Count -lt $rounds) {
-        $value = Read-SharedMemory -Name $segCross.Name -Wait -Timeout $timeout -ErrorAction SilentlyContinue -ErrorVariable waitError
-        $now = [Diagnostics.Stopwatch]::GetTimestamp()
-        if ($waitError) { break }
-        $timeout = 5
-        if ($value -match '^\d+$') { $shmLatency.Add(($now - [long]$value) * $tickToMicroseconds) }
+    # ---------------------------------------------------------------- cross-process: wake-up and ping-pong
+    Write-Host '  Cross-process: two pwsh processes, the cmdlets against a named pipe, interleaved rounds' -ForegroundColor Cyan
+    $wakeName = (New-BenchSegment 'wake' 4KB).Name
+    $pingName = (New-BenchSegment 'ping' 4KB).Name
+    $pongName = (New-BenchSegment 'pong' 4KB).Name
+    foreach ($name in $wakeName, $pingName, $pongName) {
+        Write-SharedMemory -Name $name -Value 'start'
+        # Seen by this session, so that each Read-SharedMemory -Wait waits for the next write.
+        $null = Read-SharedMemory -Name $name
     }
-    $null = $child.WaitForExit(30000)
-    if ($shmLatency.Count -lt $rounds * 0.9) { Write-Warning "Only $($shmLatency.Count) of $rounds cross-process writes were seen." }
+    $controlPipeName = "pssm-bench-$runId-control"
+    $dataPipeName = "pssm-bench-$runId-data"
+    $controlServer = [IO.Pipes.NamedPipeServerStream]::new($controlPipeName, [IO.Pipes.PipeDirection]::InOut, 1)
+    $dataServer = [IO.Pipes.NamedPipeServerStream]::new($dataPipeName, [IO.Pipes.PipeDirection]::InOut, 1)
+    $peer = $null
+    try {
+        $peer = Start-Process -FilePath $PwshPath -PassThru -NoNewWindow -ArgumentList @(
+            '-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'CrossProcessPeer.ps1'), '-ModulePath', $ModulePath,
+            '-ControlPipe', $controlPipeName, '-DataPipe', $dataPipeName, '-WakeName', $wakeName, '-PingName', $pingName, '-PongName', $pongName,
+            '-GapMilliseconds', $gapMilliseconds)
+        foreach ($server in $controlServer, $dataServer) {
+            if (-not $server.WaitForConnectionAsync().Wait(60000)) { throw 'The peer pwsh did not connect to the pipes within 60 s.' }
+        }
+        $controlReader = [IO.StreamReader]::new($controlServer)
+        $controlWriter = [IO.StreamWriter]::new($controlServer)
+        $controlWriter.AutoFlush = $true
+        $r = [IO.StreamReader]::new($dataServer)
+        $w = [IO.StreamWriter]::new($dataServer)
+        $gap = $gapMilliseconds
 
-    # Named pipe, one way: the peer writes a line every 2 ms; this process waits in ReadLine.
-    $pipeOneWay = [Collections.Generic.List[double]]::new()
-    $pipeRoundTrip = [Collections.Generic.List[double]]::new()
-    foreach ($mode in 'PipeOneWay', 'PipeRoundTrip') {
-        $pipeName = "pssm-bench-$runId-$mode"
-        $server = [IO.Pipes.NamedPipeServerStream]::new($pipeName, [IO.Pipes.PipeDirection]::InOut, 1)
-        try {
-            $child = Start-Process -FilePath $PwshPath -PassThru -NoNewWindow -ArgumentList @(
-                '-NoProfile', '-NonInteractive', '-File', $peer, '-Mode', $mode, '-Name', $pipeName, '-Rounds', $rounds)
-            $server.WaitForConnectionAsync().Wait(30000) | Out-Null
-            if (-not $server.IsConnected) { throw "The pipe peer did not connect ($mode)." }
-            $reader = [IO.StreamReader]::new($server)
-            $writer = [IO.StreamWriter]::new($server)
-            $writer.AutoFlush = $true
-            if ($mode -eq 'PipeOneWay') {
-                while ($true) {
-                    $line = $reader.ReadLine()
-                    $now = [Diagnostics.Stopwatch]::GetTimestamp()
-                    if ($null -eq $line -or $line -eq 'end') { break }
-                    if ($line -match '^\d+$') { $pipeOneWay.Add(($now - [long]$line) * $tickToMicroseconds) }
+        $crossKinds = 'wake-shm', 'wake-pipe', 'pingpong-shm', 'pingpong-pipe', 'pingpong-floor'
+        $crossSamples = @{}
+        foreach ($kind in $crossKinds) { $crossSamples[$kind] = [Collections.Generic.List[double]]::new() }
+
+        function Invoke-CrossRound([string] $Kind, [int] $Count, [Collections.Generic.List[double]] $Into) {
+            <#
+                One round: the command and the peer's "ready" on the control pipe (the handshake), Count
+                messages, then the peer's "done". The first message of a round is not kept (it may find a
+                side still entering its loop). One way: the peer stamps each message just before its call,
+                this process subtracts when its call returns. Round trip: this process stamps before its
+                write and after its read returns. Both sides pace with the same sleep of $gap ms.
+            #>
+            $controlWriter.WriteLine("$Kind $Count")
+            $answer = $controlReader.ReadLine()
+            if ($answer -ne 'ready') { throw "The peer answered '$answer' to '$Kind'." }
+            switch ($Kind) {
+                'wake-shm' {
+                    $last = -1
+                    while ($last -lt $Count - 1) {
+                        $message = Read-SharedMemory -Name $wakeName -Wait -Timeout 60
+                        $now = [Diagnostics.Stopwatch]::GetTimestamp()
+                        $index, $stamp = $message -split ' '
+                        $last = [int]$index
+                        if ($last -ge 1) { $Into.Add(($now - [long]$stamp) * $tickToMicroseconds) }
+                    }
+                }
+                'wake-pipe' {
+                    for ($i = 0; $i -lt $Count; $i++) {
+                        $message = $r.ReadLine()
+                        $now = [Diagnostics.Stopwatch]::GetTimestamp()
+                        $index, $stamp = $message -split ' '
+                        if ([int]$index -ge 1) { $Into.Add(($now - [long]$stamp) * $tickToMicroseconds) }
+                    }
+                }
+                'pingpong-shm' {
+                    for ($i = 0; $i -lt $Count; $i++) {
+                        [Threading.Thread]::Sleep($gap)
+                        $t0 = [Diagnostics.Stopwatch]::GetTimestamp()
+                        Write-SharedMemory -Name $pingName -Value "$i"
+                        $answer = Read-SharedMemory -Name $pongName -Wait -Timeout 60
+                        $t1 = [Diagnostics.Stopwatch]::GetTimestamp()
+                        if ($answer -ne "$i") { throw "Ping-pong through the cmdlets: sent $i, got back '$answer'." }
+                        if ($i -ge 1) { $Into.Add(($t1 - $t0) * $tickToMicroseconds) }
+                    }
+                }
+                'pingpong-pipe' {
+                    for ($i = 0; $i -lt $Count; $i++) {
+                        [Threading.Thread]::Sleep($gap)
+                        $t0 = [Diagnostics.Stopwatch]::GetTimestamp()
+                        $w.WriteLine("$i"); $w.Flush()
+                        $answer = $r.ReadLine()
+                        $t1 = [Diagnostics.Stopwatch]::GetTimestamp()
+                        if ($answer -ne "$i") { throw "Ping-pong through the pipe: sent $i, got back '$answer'." }
+                        if ($i -ge 1) { $Into.Add(($t1 - $t0) * $tickToMicroseconds) }
+                    }
+                }
+                'pingpong-floor' {
+                    for ($i = 0; $i -lt $Count; $i++) {
+                        [Threading.Thread]::Sleep($gap)
+                        $t0 = [Diagnostics.Stopwatch]::GetTimestamp()
+                        $null = Write-Output -InputObject "$i"
+                        $w.WriteLine("$i"); $w.Flush()
+                        $answer = $r.ReadLine()
+                        $null = Write-Output -InputObject $answer
+                        $t1 = [Diagnostics.Stopwatch]::GetTimestamp()
+                        if ($answer -ne "$i") { throw "Ping-pong through the pipe: sent $i, got back '$answer'." }
+                        if ($i -ge 1) { $Into.Add(($t1 - $t0) * $tickToMicroseconds) }
+                    }
                 }
             }
-            else {
-                for ($i = 0; $i -lt $rounds + 50; $i++) {
-                    $t0 = [Diagnostics.Stopwatch]::GetTimestamp()
-                    $writer.WriteLine('ping')
-                    $null = $reader.ReadLine()
-                    if ($i -ge 50) { $pipeRoundTrip.Add(([Diagnostics.Stopwatch]::GetTimestamp() - $t0) * $tickToMicroseconds) }
-                }
-                $writer.WriteLine('end')
+            $answer = $controlReader.ReadLine()
+            if ($answer -ne 'done') { throw "The peer answered '$answer' at the end of '$Kind'." }
+        }
+
+        # A warm-up round of each kind, not kept; then the rounds, each kind once per round in a shuffled order.
+        $discard = [Collections.Generic.List[double]]::new()
+        foreach ($kind in $crossKinds) { Invoke-CrossRound $kind 10 $discard }
+        for ($round = 0; $round -lt $plan.CrossRounds; $round++) {
+            foreach ($kind in ($crossKinds | Sort-Object { $shuffle.Next() })) {
+                Invoke-CrossRound $kind $plan.CrossCount $crossSamples[$kind]
             }
-            $null = $child.WaitForExit(30000)
         }
-        finally {
-            $server.Dispose()
-        }
+        $controlWriter.WriteLine('exit')
+        if (-not $peer.WaitForExit(30000)) { throw 'The peer pwsh did not exit.' }
+    }
+    finally {
+        if ($peer -and -not $peer.HasExited) { $peer.Kill() }
+        $dataServer.Dispose()
+        $controlServer.Dispose()
     }
 
-    $crossRows = @(
-        [pscustomobject]@{ Method = 'PSSharedMemory: Write-SharedMemory -> Read-SharedMemory -Wait returns'; Samples = $shmLatency.Count; Median = (Get-Median $shmLatency); P99 = (Get-Percentile $shmLatency 0.99) }
-        [pscustomobject]@{ Method = 'Named pipe: WriteLine -> ReadLine returns (one way)'; Samples = $pipeOneWay.Count; Median = (Get-Median $pipeOneWay); P99 = (Get-Percentile $pipeOneWay 0.99) }
-        [pscustomobject]@{ Method = 'Named pipe: round trip (WriteLine, peer answers, ReadLine)'; Samples = $pipeRoundTrip.Count; Median = (Get-Median $pipeRoundTrip); P99 = (Get-Percentile $pipeRoundTrip 0.99) }
-    )
-    foreach ($row in $crossRows) {
-        $row | Add-Member -NotePropertyName Ratio -NotePropertyValue ($row.Median / $crossRows[0].Median)
-        Write-Host ("    {0,-72} median {1,10} p99 {2,10}" -f $row.Method, (Format-Time $row.Median), (Format-Time $row.P99))
+    $sent = $plan.CrossRounds * ($plan.CrossCount - 1)
+    $lost = $sent - $crossSamples['wake-shm'].Count
+    $crossNotes.Add("$($plan.CrossRounds) rounds of each kind, interleaved in a shuffled order, $($plan.CrossCount) messages per round of which the first is not kept; a message every $gapMilliseconds ms ([Threading.Thread]::Sleep($gapMilliseconds) before each, on the sending side of every kind).")
+    if ($lost -gt 0) {
+        $crossNotes.Add("Read-SharedMemory -Wait returned the latest value: $lost of $sent wake-up messages were overwritten by the next before the reader came back to its wait, and have no sample (a segment holds one value; the pipe queues every line).")
     }
+
+    $wakeCase = "Cross-process wake-up, one way (a message every $gapMilliseconds ms)"
+    $pipeOneWay = 'Named pipe: $w.WriteLine($stamp); $w.Flush() -> $r.ReadLine() returns'
+    Add-Row -Case $wakeCase -Method $pipeOneWay -Spec @{ Kind = 'Floor' } -Samples $crossSamples['wake-pipe'].ToArray() -Inner 1
+    Add-Row -Case $wakeCase -Method 'PSSharedMemory: Write-SharedMemory -Value $stamp -> Read-SharedMemory -Wait returns' -Samples $crossSamples['wake-shm'].ToArray() -Inner 1 `
+        -Spec @{ Kind = 'Goal'; Baseline = $pipeOneWay; Limit = 2.0; GoalText = "Wake-up: Write-SharedMemory in one pwsh until Read-SharedMemory -Wait returns in another ≤ 2× a named pipe one way, $gapMilliseconds ms between messages" }
+    Complete-Case $wakeCase
+
+    $pingCase = "Cross-process ping-pong, round trip (one every $gapMilliseconds ms)"
+    $pipeRoundTrip = 'Named pipe round trip, bare'
+    $pingFloor = 'Floor: named pipe round trip + 4 Write-Output calls (2 on each side)'
+    Add-Row -Case $pingCase -Method $pipeRoundTrip -Spec @{ Kind = 'Reference'; Note = 'WriteLine + Flush, the peer ReadLine + WriteLine + Flush, ReadLine' } -Samples $crossSamples['pingpong-pipe'].ToArray() -Inner 1
+    Add-Row -Case $pingCase -Method $pingFloor -Spec @{ Kind = 'Floor' } -Samples $crossSamples['pingpong-floor'].ToArray() -Inner 1
+    Add-Row -Case $pingCase -Method 'PSSharedMemory: Write-SharedMemory ping; Read-SharedMemory -Wait pong (the peer: Read -Wait ping; Write pong)' -Samples $crossSamples['pingpong-shm'].ToArray() -Inner 1 `
+        -Spec @{ Kind = 'Goal'; Baseline = $pingFloor; Limit = 1.5; GoalText = 'Ping-pong round trip through the cmdlets ≤ 1.5× (named pipe round trip + 4 trivial cmdlet calls)' }
+    Complete-Case $pingCase
+
+    # ---------------------------------------------------------------- cold start
+    Write-Host "  Cold start: a new pwsh each run, $($plan.ColdRuns) runs of each, interleaved" -ForegroundColor Cyan
+    $coldName = (New-BenchSegment 'cold' 4KB).Name
+    $coldText = 'cold start'
+    Write-SharedMemory -Name $coldName -Value $coldText
+    $coldFile = Join-Path $fileDir 'cold.txt'
+    Set-Content -LiteralPath $coldFile -Value $coldText
+    $quotedManifest = "'" + ($manifest -replace "'", "''") + "'"
+    $quotedFile = "'" + ($coldFile -replace "'", "''") + "'"
+    $coldFloor = 'Floor: pwsh -NoProfile -c "Get-Content <file>"'
+    $coldShm = 'pwsh -NoProfile -c "Import-Module <psd1>; Read-SharedMemory <name>"'
+    $coldStarts = [ordered]@{
+        $coldFloor                                 = @{ Command = "Get-Content -LiteralPath $quotedFile"; Expect = $coldText; Spec = @{ Kind = 'Floor' } }
+        $coldShm                                   = @{ Command = "Import-Module $quotedManifest; Read-SharedMemory $coldName"; Expect = $coldText
+            Spec = @{ Kind = 'Goal'; Baseline = $coldFloor; Limit = 1.15; GoalText = 'Cold start: pwsh -NoProfile -c "Import-Module <staged psd1>; Read-SharedMemory x" ≤ 1.15× pwsh -NoProfile -c "Get-Content file"' } }
+        'pwsh -NoProfile -c "Import-Module <psd1>"' = @{ Command = "Import-Module $quotedManifest"; Expect = ''; Spec = @{ Kind = 'Breakdown'; Baseline = $coldFloor } }
+        'pwsh -NoProfile -c "0"'                   = @{ Command = '0'; Expect = '0'; Spec = @{ Kind = 'Breakdown'; Baseline = $coldFloor; Note = 'pwsh alone' } }
+    }
+
+    function Measure-ColdStart([string] $Command, [string] $Expect) {
+        # From starting the process to its exit, with its output read; the run must have done its work.
+        $info = [Diagnostics.ProcessStartInfo]::new($PwshPath)
+        foreach ($argument in '-NoProfile', '-NonInteractive', '-c', $Command) { $info.ArgumentList.Add($argument) }
+        $info.RedirectStandardOutput = $true
+        $info.RedirectStandardError = $true
+        $info.UseShellExecute = $false
+        $t0 = [Diagnostics.Stopwatch]::GetTimestamp()
+        $process = [Diagnostics.Process]::Start($info)
+        $errorTask = $process.StandardError.ReadToEndAsync()
+        $output = $process.StandardOutput.ReadToEnd()
+        $process.WaitForExit()
+        $elapsed = ([Diagnostics.Stopwatch]::GetTimestamp() - $t0) * $tickToMicroseconds
+        $errors = $errorTask.GetAwaiter().GetResult()
+        if ($process.ExitCode -ne 0 -or $output.Trim() -cne $Expect -or $errors.Trim()) {
+            throw "Cold start '$Command' failed (exit code $($process.ExitCode)): output '$($output.Trim())', errors '$($errors.Trim())'."
+        }
+        $process.Dispose()
+        return $elapsed
+    }
+
+    $coldSamples = @{}
+    foreach ($name in $coldStarts.Keys) {
+        $coldSamples[$name] = [Collections.Generic.List[double]]::new()
+        $null = Measure-ColdStart $coldStarts[$name].Command $coldStarts[$name].Expect   # warm-up: files in the page cache
+    }
+    for ($run = 0; $run -lt $plan.ColdRuns; $run++) {
+        foreach ($name in (@($coldStarts.Keys) | Sort-Object { $shuffle.Next() })) {
+            $coldSamples[$name].Add((Measure-ColdStart $coldStarts[$name].Command $coldStarts[$name].Expect))
+        }
+    }
+    $coldCase = 'Cold start (a new process each run)'
+    foreach ($name in $coldStarts.Keys) {
+        Add-Row -Case $coldCase -Method $name -Spec $coldStarts[$name].Spec -Samples $coldSamples[$name].ToArray() -Inner 1
+    }
+    Complete-Case $coldCase
 }
 finally {
     foreach ($name in $segments) { Remove-SharedMemory -Name $name -ErrorAction SilentlyContinue -Confirm:$false }
     Remove-Item -LiteralPath $fileDir -Recurse -Force -ErrorAction SilentlyContinue
 }
 
-# -------------------------------------------------------------------- report
-function Format-Ratio([double] $Ratio) { if ($Ratio -ge 10) { '{0:N0}×' -f $Ratio } else { '{0:N2}×' -f $Ratio } }
-
-$lines = [Collections.Generic.List[string]]::new()
-foreach ($caseName in @($results | ForEach-Object Case | Select-Object -Unique)) {
-    $group = @{ Name = $caseName; Group = @($results | Where-Object Case -EQ $caseName) }
-    $lines.Add('')
-    $first = $group.Group[0]
-    $lines.Add("#### $($group.Name)  (median of $($first.Samples) samples of $($first.Inner) operation(s); ratio = method / PSSharedMemory by name)")
-    $lines.Add('')
-    $lines.Add('| Method | Median | Ratio |')
-    $lines.Add('|---|---:|---:|')
-    foreach ($row in $group.Group) {
-        $note = if ($row.Note) { " ($($row.Note))" } else { '' }
-        $lines.Add("| $($row.Method)$note | $(Format-Time $row.MedianMicroseconds) | $(Format-Ratio $row.Ratio) |")
-    }
-}
-$lines.Add('')
-$lines.Add("#### Cross-process latency ($rounds writes, one every 2 ms; ratio = method / PSSharedMemory)")
-$lines.Add('')
-$lines.Add('| Method | Samples | Median | p99 | Ratio (median) |')
-$lines.Add('|---|---:|---:|---:|---:|')
-foreach ($row in $crossRows) {
-    $lines.Add("| $($row.Method) | $($row.Samples) | $(Format-Time $row.Median) | $(Format-Time $row.P99) | $(Format-Ratio $row.Ratio) |")
-}
-$lines.Add('')
-$lines.Add('Fidelity after the round trip of the 1000 PSCustomObjects (properties, values and their types, Deserialized.* type names):')
-foreach ($entry in $fidelity.GetEnumerator()) {
-    $verdict = if ($entry.Value.Count -eq 0) { 'identical' } else { 'DIFFERS: ' + ($entry.Value -join '; ') }
-    $lines.Add("- $($entry.Key): $verdict")
-}
-$lines.Add("- Type names of PSSharedMemory and Clixml copies are $(if ($typeNamesSame) { 'the same' } else { 'DIFFERENT' }): $($viaShm[0].pstypenames -join ', ')")
-$lines.Add("- $processCase serialize to $processPayload bytes in the segment.")
-$comparison = $lines -join "`n"
-
-# Goals: each ratio is from the tables above.
-function Get-Row([string] $Case, [string] $Method) { $results | Where-Object { $_.Case -eq $Case -and $_.Method -eq $Method } | Select-Object -First 1 }
-$shm100 = Get-Row '100-byte string' 'PSSharedMemory by name'
-$floor100 = Get-Row '100-byte string' 'Floor: Write-Output -InputObject, twice'
-$content100 = Get-Row '100-byte string' 'Set-Content / Get-Content -Raw'
-$shmBytes = Get-Row '16 MiB of bytes' 'PSSharedMemory by name'
-$floorBytes = Get-Row '16 MiB of bytes' 'Floor: [Buffer]::BlockCopy 16 MiB, twice'
-$fileBytesRow = Get-Row '16 MiB of bytes' '[IO.File]::WriteAllBytes / ReadAllBytes'
-$shmObjects = Get-Row '1000 PSCustomObjects (5 properties)' 'PSSharedMemory by name'
-$clixmlObjects = Get-Row '1000 PSCustomObjects (5 properties)' 'Export-Clixml / Import-Clixml'
-$fidelityOk = $fidelity.PSSharedMemory.Count -eq 0 -and $fidelity.Clixml.Count -eq 0 -and $typeNamesSame
-
+# -------------------------------------------------------------------- goals
 $goals = [Collections.Generic.List[object]]::new()
-function Add-Goal([string] $Goal, [string] $Measured, [bool] $Met) {
-    $goals.Add([pscustomobject]@{ Goal = $Goal; Measured = $Measured; Met = $(if ($Met) { 'met' } else { 'NOT met' }) })
+function Add-Goal([string] $Goal, [string] $Measured, [string] $Baseline, [double] $Ratio, [string] $Limit, [bool] $Met) {
+    $goals.Add([pscustomobject]@{ Goal = $Goal; Measured = $Measured; Baseline = $Baseline; Ratio = (Format-Ratio $Ratio); Limit = $Limit; Status = $(if ($Met) { 'met' } else { '**NOT met**' }) })
 }
-$r = $shm100.MedianMicroseconds / $floor100.MedianMicroseconds
-Add-Goal '100-byte string by name: ≤ 3× two trivial cmdlet calls' ('{0:N2}× ({1} vs {2})' -f $r, (Format-Time $shm100.MedianMicroseconds), (Format-Time $floor100.MedianMicroseconds)) ($r -le 3)
-$r = $content100.MedianMicroseconds / $shm100.MedianMicroseconds
-Add-Goal '100-byte string: ≥ 15× faster than Set-Content/Get-Content' ('{0:N1}× faster' -f $r) ($r -ge 15)
-$r = $shmBytes.MedianMicroseconds / $floorBytes.MedianMicroseconds
-Add-Goal '16 MiB bytes: ≤ 3× two 16 MiB memcpy' ('{0:N2}× ({1} vs {2})' -f $r, (Format-Time $shmBytes.MedianMicroseconds), (Format-Time $floorBytes.MedianMicroseconds)) ($r -le 3)
-$r = $fileBytesRow.MedianMicroseconds / $shmBytes.MedianMicroseconds
-Add-Goal '16 MiB bytes: ≥ 5× faster than WriteAllBytes/ReadAllBytes' ('{0:N2}× faster' -f $r) ($r -ge 5)
-$r = $clixmlObjects.MedianMicroseconds / $shmObjects.MedianMicroseconds
-Add-Goal '1000 PSCustomObjects: ≥ 2× faster than Export/Import-Clixml, same fidelity' ('{0:N2}× faster; fidelity {1}' -f $r, $(if ($fidelityOk) { 'same' } else { 'differs' })) ($r -ge 2 -and $fidelityOk)
-Add-Goal 'Cmdlets cross-process wake-up: median < 200 µs' ('median {0}, p99 {1}' -f (Format-Time $crossRows[0].Median), (Format-Time $crossRows[0].P99)) ($crossRows[0].Median -lt 200)
 
-# Engine goals, from the BenchmarkDotNet CSV files and the ping-pong JSON of the same run.
+foreach ($row in @($results | Where-Object { $null -ne $_.Limit })) {
+    $met = $row.Status -eq 'met'
+    $ratioText = Format-Ratio $row.Ratio
+    $limitText = if ($row.Limit -lt 1) { '≤ {0:N2}× (≥ {1:N0}× faster)' -f $row.Limit, (1 / $row.Limit) } else { '≤ {0:N2}×' -f $row.Limit }
+    $measured = '{0} (p99 {1})' -f (Format-Time $row.Median), (Format-Time $row.P99)
+    $baselineText = '{0}: {1}' -f ($row.Baseline -replace '^Floor: ', ''), (Format-Time $row.BaselineMedian)
+    if ($row.Ratio -lt 0.995) { $ratioText += ' ({0:N2}× faster)' -f (1 / $row.Ratio) }
+    elseif ($row.Limit -lt 1) { $ratioText += ' (slower)' }
+    if ($row.Case -like '1000 PSCustomObjects*') {
+        $way = if ($row.Method -like '*piped*') { 'piped' } else { 'by value' }
+        $check = $fidelity | Where-Object Way -EQ $way
+        $met = $met -and $check.Same
+        $ratioText += "; fidelity $(if ($check.Same) { 'the same' } else { 'DIFFERS' })"
+    }
+    if ($row.Case -like 'Cross-process ping-pong*') {
+        $bare = $results | Where-Object { $_.Case -eq $row.Case -and $_.Method -eq $pipeRoundTrip }
+        $measured += '; {0:N1}× the bare pipe round trip ({1})' -f ($row.Median / $bare.Median), (Format-Time $bare.Median)
+    }
+    Add-Goal $row.GoalText $measured $baselineText $row.Ratio $limitText $met
+    $goals[$goals.Count - 1].Ratio = $ratioText
+}
+
+# Engine goals: no regression beyond 10 % against the ratios of the last full report, each ratio taken to
+# its floor in the same run. The previous ratios are from bench/results/2026-11-26.md (medians):
+#   Lock()+Unlock() 1,045.8 ns / 'flock pair (syscalls only)' 913.1 ns                      = 1.145
+#   RoundTrip 64 B: Write+Read 1,111.103 ns / '2x memcpy + Lock/Unlock' 1,008.885 ns          = 1.101
+#   pingpong, shared memory / anonymous pipe medians ("Ratio (median)" column):
+#     one way 4.67, round trip 5.19, idle waiter (a write every 2 ms) 0.67
+$previousEngineRatios = [ordered]@{
+    Lock      = 1045.8 / 913.1
+    RoundTrip = 1111.103 / 1008.885
+    OneWay    = 4.67
+    Both      = 5.19
+    Idle      = 0.67
+}
 $engineSection = ''
+$engineSummary = [Collections.Generic.List[string]]::new()
 if ($EngineResultsPath -and (Test-Path -LiteralPath $EngineResultsPath)) {
     function Read-EngineCsv([string] $Pattern) {
         $file = Get-ChildItem -LiteralPath $EngineResultsPath -Filter $Pattern | Select-Object -First 1
         if ($file) { Import-Csv -LiteralPath $file.FullName -Delimiter ';' }
     }
     function ConvertTo-Nanoseconds([string] $Cell) { [double]($Cell -replace ',', '') }
+    function Find-Method([object[]] $Rows, [string] $Method) {
+        # BenchmarkDotNet quotes descriptions with spaces or symbols in its CSV.
+        $Rows | Where-Object { ($_.Method -replace "^'|'$", '') -eq $Method } | Select-Object -First 1
+    }
+    function Add-EngineGoal([string] $Goal, [double] $Numerator, [double] $Denominator, [string] $Unit, [double] $Previous, [string] $BaselineName, [string] $Spread) {
+        # Spread: the tail the source gives (BenchmarkDotNet: P95 of the iterations; the ping-pong: p99 of the messages).
+        $ratio = $Numerator / $Denominator
+        $limit = $Previous * 1.10
+        Add-Goal $Goal ('{0:N1} {1} ({2})' -f $Numerator, $Unit, $Spread) ('{0}: {1:N1} {2}' -f $BaselineName, $Denominator, $Unit) $ratio ('≤ {0:N2}× (2026-11-26: {1:N2}× + 10 %)' -f $limit, $Previous) ($ratio -le $limit)
+    }
 
-    $lockRows = Read-EngineCsv '*LockBenchmarks-report.csv'
-    $roundRows = Read-EngineCsv '*RoundTripBenchmarks-report.csv'
-    $pingJson = Join-Path $EngineResultsPath 'pingpong.json'
+    $lockRows = @(Read-EngineCsv '*LockBenchmarks-report.csv')
+    $roundRows = @(Read-EngineCsv '*RoundTripBenchmarks-report.csv')
     if ($lockRows) {
-        $lock = $lockRows | Where-Object Method -EQ "'Lock()+Unlock()'" | Select-Object -First 1
-        if (-not $lock) { $lock = $lockRows | Where-Object Method -Like '*Lock()+Unlock()*' | Select-Object -First 1 }
-        $ns = ConvertTo-Nanoseconds $lock.'Median [ns]'
-        Add-Goal 'Engine uncontended Lock+Unlock ≤ 2 µs' ('{0:N2} µs median' -f ($ns / 1000)) ($ns -le 2000)
+        $lock = Find-Method $lockRows 'Lock()+Unlock()'
+        $flock = Find-Method $lockRows 'flock pair (syscalls only)'
+        if ($lock -and $flock) {
+            Add-EngineGoal 'Engine lock: Lock()+Unlock(), no regression beyond 10 % as a ratio to two flock calls' (ConvertTo-Nanoseconds $lock.'Median [ns]') (ConvertTo-Nanoseconds $flock.'Median [ns]') 'ns' $previousEngineRatios.Lock 'flock pair' ('P95 {0:N1} ns' -f (ConvertTo-Nanoseconds $lock.'P95 [ns]'))
+        }
     }
     if ($roundRows) {
         $r64 = @($roundRows | Where-Object Size -EQ '64')
-        $wr = ConvertTo-Nanoseconds ($r64 | Where-Object Method -Like '*Write+Read*' | Where-Object Method -NotLike '*Into*').'Median [ns]'
-        $ml = ConvertTo-Nanoseconds ($r64 | Where-Object Method -Like '*memcpy + Lock*').'Median [ns]'
-        Add-Goal 'Engine 64-byte Write+Read (kept open): ≤ 2× memcpy plus the lock' ('{0:N2}× ({1:N0} ns vs {2:N0} ns)' -f ($wr / $ml), $wr, $ml) (($wr / $ml) -le 2)
+        $wr = Find-Method $r64 'Write+Read'
+        $ml = Find-Method $r64 '2x memcpy + Lock/Unlock'
+        if ($wr -and $ml) {
+            Add-EngineGoal 'Engine 64 B round trip: Write+Read, no regression beyond 10 % as a ratio to 2x memcpy + Lock/Unlock' (ConvertTo-Nanoseconds $wr.'Median [ns]') (ConvertTo-Nanoseconds $ml.'Median [ns]') 'ns' $previousEngineRatios.RoundTrip '2x memcpy + Lock/Unlock' ('P95 {0:N1} ns' -f (ConvertTo-Nanoseconds $wr.'P95 [ns]'))
+        }
+        $mib = @($roundRows | Where-Object Size -EQ '1048576')
+        $fresh = Find-Method $mib 'Write+Read'
+        $reused = Find-Method $mib 'Write+Read(buffer)'
+        if ($fresh -and $reused) {
+            $engineSummary.Add(('- 1 MiB Write + Read into a reused buffer (`Read(byte[], int)`): {0:N1} µs, against {1:N1} µs for Write + `Read()` into a new array ({2:N1}× faster).' -f `
+                    ((ConvertTo-Nanoseconds $reused.'Median [ns]') / 1000), ((ConvertTo-Nanoseconds $fresh.'Median [ns]') / 1000), ((ConvertTo-Nanoseconds $fresh.'Median [ns]') / (ConvertTo-Nanoseconds $reused.'Median [ns]'))))
+        }
     }
+    $pingJson = Join-Path $EngineResultsPath 'pingpong.json'
     if (Test-Path -LiteralPath $pingJson) {
         $ping = Get-Content -LiteralPath $pingJson -Raw | ConvertFrom-Json
-        $oneWay = $ping.Results | Where-Object Name -Like 'shared memory*one way' | Select-Object -First 1
-        Add-Goal 'Engine cross-process wake-up: median < 50 µs' ('median {0:N1} µs, p99 {1:N1} µs' -f $oneWay.Median, $oneWay.P99) ($oneWay.Median -lt 50)
+        function Get-PingRow([string] $Like) { $ping.Results | Where-Object Name -Like $Like | Select-Object -First 1 }
+        $pairs = @(
+            @{ Goal = 'Engine wake-up, one way (hot ping-pong): shared memory / anonymous pipe, no regression beyond 10 %'; Shm = 'shared memory*one way'; Pipe = 'anonymous pipe*one way'; Previous = $previousEngineRatios.OneWay }
+            @{ Goal = 'Engine wake-up, round trip: shared memory / anonymous pipe, no regression beyond 10 %'; Shm = 'shared memory: round trip'; Pipe = 'anonymous pipe: round trip'; Previous = $previousEngineRatios.Both }
+            @{ Goal = 'Engine wake-up, idle waiter: shared memory / anonymous pipe, no regression beyond 10 %'; Shm = 'shared memory: idle*'; Pipe = 'anonymous pipe: idle*'; Previous = $previousEngineRatios.Idle }
+        )
+        foreach ($pair in $pairs) {
+            $shm = Get-PingRow $pair.Shm; $pipe = Get-PingRow $pair.Pipe
+            if ($shm -and $pipe) { Add-EngineGoal $pair.Goal $shm.Median $pipe.Median 'µs' $pair.Previous 'anonymous pipe' ('p99 {0:N1} µs' -f $shm.P99) }
+        }
     }
 
     $engineLines = [Collections.Generic.List[string]]::new()
@@ -485,8 +710,58 @@ if ($EngineResultsPath -and (Test-Path -LiteralPath $EngineResultsPath)) {
     $engineSection = $engineLines -join "`n"
 }
 
-$goalLines = @('| Goal | Measured (this run) | Status |', '|---|---|---|') + @($goals | ForEach-Object { "| $($_.Goal) | $($_.Measured) | $($_.Met) |" })
+# -------------------------------------------------------------------- report
+function Get-Cell([object] $Value, [scriptblock] $Format) { if ($null -eq $Value) { '—' } else { & $Format $Value } }
+# A | in a method's name (a pipeline) would end the Markdown table cell.
+function Protect-Cell([string] $Text) { $Text -replace '\|', '\|' }
+
+$lines = [Collections.Generic.List[string]]::new()
+foreach ($caseName in @($results | ForEach-Object Case | Select-Object -Unique)) {
+    $group = @($results | Where-Object Case -EQ $caseName)
+    $first = $group[0]
+    $lines.Add('')
+    if ($first.Inner -gt 1) {
+        $lines.Add("#### $caseName  ($($first.Samples) samples of $($first.Inner) operations each, round-robin)")
+    }
+    elseif ($caseName -like 'Cross-process*' -or $caseName -like 'Cold start*') {
+        $lines.Add("#### $caseName")
+    }
+    else {
+        $lines.Add("#### $caseName  ($($first.Samples) samples of 1 operation, round-robin)")
+    }
+    $lines.Add('')
+    $lines.Add('| Method | Samples | Median | p99 | Baseline | Baseline median | Ratio | Goal | Status |')
+    $lines.Add('|---|---:|---:|---:|---|---:|---:|---|---|')
+    foreach ($row in $group) {
+        $note = if ($row.Note) { " ($($row.Note))" } else { '' }
+        $baselineName = if ($row.Baseline) { $row.Baseline -replace '^Floor: ', 'floor: ' } else { '—' }
+        $goal = if ($null -ne $row.Limit) { if ($row.Limit -lt 1) { '≤ {0:N2}× (≥ {1:N0}× faster)' -f $row.Limit, (1 / $row.Limit) } else { '≤ {0:N2}×' -f $row.Limit } } else { '—' }
+        $status = if ($row.Status) { $row.Status } else { '—' }
+        $lines.Add("| $(Protect-Cell "$($row.Method)$note") | $($row.Samples) | $(Format-Time $row.Median) | $(Format-Time $row.P99) | $(Protect-Cell $baselineName) | $(Get-Cell $row.BaselineMedian { Format-Time $args[0] }) | $(Get-Cell $row.Ratio { Format-Ratio $args[0] }) | $goal | $status |")
+    }
+    if ($caseName -like 'Cross-process*') {
+        foreach ($note in $crossNotes) { $lines.Add(''); $lines.Add($note) }
+        $crossNotes.Clear()
+    }
+}
+$lines.Add('')
+$lines.Add('Ratio: the row''s median over its baseline''s median in the same run (below 1: faster than the baseline). p99: the 99th percentile of the samples (nearest rank); with few samples, the slowest.')
+$lines.Add('')
+$lines.Add('#### Fidelity of the 1000 PSCustomObjects, checked in this run')
+$lines.Add('')
+foreach ($check in $fidelity) {
+    $verdict = if ($check.Same) { 'equal' } else { 'DIFFERENT: ' + ($check.Problems -join '; ') }
+    $lines.Add("- $($check.Way): PSSharedMemory returned $($check.ShmCount) objects, Import-Clixml $($check.ClixmlShape); compared with each other and with the originals (property names in order, values and their types, DateTime kind, type names): $verdict. Type names: $($check.TypeNames).")
+}
+$lines.Add("- $processCase serialize to $processPayload bytes in the segment.")
+$comparison = $lines -join "`n"
+
+$goalLines = @('| Goal | Measured (median) | Baseline, same run (median) | Ratio | Limit | Status |', '|---|---|---|---|---|---|') +
+    @($goals | ForEach-Object { "| $(Protect-Cell $_.Goal) | $(Protect-Cell $_.Measured) | $(Protect-Cell $_.Baseline) | $($_.Ratio) | $($_.Limit) | $($_.Status) |" })
 $goalText = $goalLines -join "`n"
+if ($Quick) {
+    $goalText += "`n`nA quick run: few samples, and the engine's figures from BenchmarkDotNet's in-process quick job, so the engine rows are indicative only; the full run is the record."
+}
 
 Write-Host ''
 Write-Host $comparison
@@ -500,29 +775,31 @@ if ($ReportPath) {
     $os = if (Test-Path -LiteralPath '/etc/os-release') { ((Get-Content -LiteralPath '/etc/os-release' | Where-Object { $_ -like 'PRETTY_NAME=*' }) -replace '^PRETTY_NAME=|"', '') + ", kernel $([Environment]::OSVersion.Version)" } else { [Runtime.InteropServices.RuntimeInformation]::OSDescription }
     $nproc = if (Get-Command nproc -ErrorAction SilentlyContinue) { (& nproc).Trim() } else { [Environment]::ProcessorCount }
     $memory = if (Test-Path -LiteralPath '/proc/meminfo') { '{0:N1} GiB RAM' -f (([double]((Get-Content -LiteralPath '/proc/meminfo' -TotalCount 1) -replace '\D', '')) / 1MB) } else { '' }
+    $engineSummaryText = if ($engineSummary.Count) { "`n" + ($engineSummary -join "`n") + "`n" } else { '' }
     $report = @"
-# PSSharedMemory benchmarks, $(Get-Date -Format 'yyyy-MM-dd')
+# PSSharedMemory benchmarks, $(Get-Date -Format 'yyyy-MM-dd')$(if ($Quick) { ' (quick run)' })
 
-Figures are medians from one run on a shared, noisy machine; compare the ratios (measured in the same run), not the absolute times.
-Run: ``bench/Invoke-Benchmarks.ps1$(if ($Quick) { ' -Quick' })`` (PSSharedMemory $moduleVersion).
-
-## Machine
-
-- CPUs (nproc): $nproc; CPU: $cpu; $memory
-- OS: $os, $([Runtime.InteropServices.RuntimeInformation]::OSArchitecture)
-- PowerShell $($PSVersionTable.PSVersion), .NET $([Environment]::Version)
-- Date: $(Get-Date -Format 'yyyy-MM-dd HH:mm K')
-- Files of the alternatives: $fileRoot (tmpfs on Linux, like the segments)
+Every goal is a ratio to a floor or baseline measured in the same run, on a shared, noisy machine: compare
+the ratios, not the absolute times. Run: ``bench/Invoke-Benchmarks.ps1$(if ($Quick) { ' -Quick' })`` (PSSharedMemory $moduleVersion).
+How each figure is measured: [bench/README.md](../README.md).
 
 ## Goals
 
 $goalText
 
-## PowerShell: PSSharedMemory against the alternatives
+## Machine
+
+- CPUs (nproc): $nproc; CPU: $cpu; $memory
+- OS: $os, $([Runtime.InteropServices.RuntimeInformation]::OSArchitecture)
+- PowerShell $($PSVersionTable.PSVersion), .NET $([Environment]::Version); second processes and cold starts: ``$PwshPath``
+- Date: $(Get-Date -Format 'yyyy-MM-dd HH:mm K')
+- Files of the alternatives: $fileRoot (tmpfs on Linux, like the segments)
+
+## PowerShell: the cmdlets against their floors and the alternatives
 $comparison
 
 ## Engine (BenchmarkDotNet$(if ($Quick) { ', quick job: 5 iterations of 100 ms, in process' } else { '' }))
-$(if ($engineSection) { $engineSection } else { "`n(not run)" })
+$engineSummaryText$(if ($engineSection) { $engineSection } else { "`n(not run)" })
 "@
     $null = New-Item -ItemType Directory -Path (Split-Path -Parent $ReportPath) -Force
     Set-Content -LiteralPath $ReportPath -Value $report -Encoding utf8NoBOM

@@ -1,77 +1,119 @@
 #Requires -Version 7.2
 <#
 .SYNOPSIS
-    The second process of Compare-Alternatives.ps1's cross-process cases.
+    The second pwsh of Compare-Alternatives.ps1's cross-process cases: the far end of the wake-up and
+    ping-pong rounds, through the cmdlets and through a named pipe, between the same two processes.
 
 .DESCRIPTION
-    SharedMemory: every GapMilliseconds, writes its Stopwatch timestamp (taken just before the call) with
-    Write-SharedMemory; the other process waits in Read-SharedMemory -Wait and subtracts.
-    PipeOneWay: the same over a named pipe (one line per message).
-    PipeRoundTrip: answers every line it reads with its timestamp, at once.
-    Stopwatch reads the monotonic clock, which both processes share, so the difference is the latency.
+    Connects to two named pipes the first process serves: a control pipe, on which rounds are started and
+    ended, and a data pipe, the baseline's channel. Then, for each command on the control pipe, it answers
+    "ready", runs the round and answers "done". A command is "<kind> <count>":
+
+      wake-shm N        N times: sleep GapMilliseconds, take the Stopwatch timestamp, then
+                        Write-SharedMemory -Name <WakeName> -Value "<i> <timestamp>".
+      wake-pipe N       the same with $data.WriteLine("<i> <timestamp>"); $data.Flush().
+      pingpong-shm N    N times: Read-SharedMemory -Name <PingName> -Wait, then
+                        Write-SharedMemory -Name <PongName> -Value <what it read>.
+      pingpong-pipe N   N times: ReadLine on the data pipe, then WriteLine of the same line and Flush.
+      pingpong-floor N  the same with two Write-Output -InputObject calls between the ReadLine and the
+                        WriteLine: the pipe round trip plus this side's two trivial cmdlet calls.
+      exit              ends the process.
+
+    Stopwatch reads the monotonic clock, which both processes share, so the first process subtracts the
+    timestamp in a message from the moment its own call returned: the one-way latency.
+    Both mechanisms are driven the same way, by PowerShell statements in the same loop, paced by the same
+    [Threading.Thread]::Sleep call.
 #>
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)]
-    [ValidateSet('SharedMemory', 'PipeOneWay', 'PipeRoundTrip')]
-    [string] $Mode,
+    [string] $ModulePath,
 
     [Parameter(Mandatory)]
-    [string] $Name,
+    [string] $ControlPipe,
 
     [Parameter(Mandatory)]
-    [int] $Rounds,
+    [string] $DataPipe,
 
-    [int] $GapMilliseconds = 2,
+    [Parameter(Mandatory)]
+    [string] $WakeName,
 
-    [string] $ModulePath = ''
+    [Parameter(Mandatory)]
+    [string] $PingName,
+
+    [Parameter(Mandatory)]
+    [string] $PongName,
+
+    [int] $GapMilliseconds = 3
 )
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
-if ($Mode -eq 'SharedMemory') {
-    Import-Module (Join-Path $ModulePath 'PSSharedMemory.psd1')
-    # Warm up the cmdlets before the measured writes.
-    for ($i = 0; $i -lt 20; $i++) {
-        Write-SharedMemory -Name $Name -Value 'warm-up'
-        Start-Sleep -Milliseconds $GapMilliseconds
-    }
+Import-Module (Join-Path $ModulePath 'PSSharedMemory.psd1')
+# A first read makes the current version of each segment one this session has seen, so that each later
+# Read-SharedMemory -Wait waits for the next write, even one that lands before the wait begins.
+foreach ($segmentName in $WakeName, $PingName, $PongName) { $null = Read-SharedMemory -Name $segmentName }
 
-    for ($i = 0; $i -lt $Rounds; $i++) {
-        Start-Sleep -Milliseconds $GapMilliseconds
-        Write-SharedMemory -Name $Name -Value ([Diagnostics.Stopwatch]::GetTimestamp().ToString([cultureinfo]::InvariantCulture))
-    }
-
-    exit 0
-}
-
-$pipe = [IO.Pipes.NamedPipeClientStream]::new('.', $Name, [IO.Pipes.PipeDirection]::InOut)
+$control = [IO.Pipes.NamedPipeClientStream]::new('.', $ControlPipe, [IO.Pipes.PipeDirection]::InOut)
+$data = [IO.Pipes.NamedPipeClientStream]::new('.', $DataPipe, [IO.Pipes.PipeDirection]::InOut)
 try {
-    $pipe.Connect(30000)
-    $reader = [IO.StreamReader]::new($pipe)
-    $writer = [IO.StreamWriter]::new($pipe)
-    $writer.AutoFlush = $true
-    if ($Mode -eq 'PipeOneWay') {
-        for ($i = 0; $i -lt 20; $i++) {
-            $writer.WriteLine('warm-up')
-            Start-Sleep -Milliseconds $GapMilliseconds
+    $control.Connect(60000)
+    $data.Connect(60000)
+    $controlReader = [IO.StreamReader]::new($control)
+    $controlWriter = [IO.StreamWriter]::new($control)
+    $controlWriter.AutoFlush = $true
+    $r = [IO.StreamReader]::new($data)
+    $w = [IO.StreamWriter]::new($data)
+    $gap = $GapMilliseconds
+
+    while ($null -ne ($command = $controlReader.ReadLine())) {
+        $kind, $countText = $command -split ' '
+        if ($kind -eq 'exit') { break }
+        $count = [int]$countText
+        $controlWriter.WriteLine('ready')
+        switch ($kind) {
+            'wake-shm' {
+                for ($i = 0; $i -lt $count; $i++) {
+                    [Threading.Thread]::Sleep($gap)
+                    $ts = [Diagnostics.Stopwatch]::GetTimestamp()
+                    Write-SharedMemory -Name $WakeName -Value "$i $ts"
+                }
+            }
+            'wake-pipe' {
+                for ($i = 0; $i -lt $count; $i++) {
+                    [Threading.Thread]::Sleep($gap)
+                    $ts = [Diagnostics.Stopwatch]::GetTimestamp()
+                    $w.WriteLine("$i $ts"); $w.Flush()
+                }
+            }
+            'pingpong-shm' {
+                for ($i = 0; $i -lt $count; $i++) {
+                    $message = Read-SharedMemory -Name $PingName -Wait -Timeout 60
+                    Write-SharedMemory -Name $PongName -Value $message
+                }
+            }
+            'pingpong-pipe' {
+                for ($i = 0; $i -lt $count; $i++) {
+                    $message = $r.ReadLine()
+                    $w.WriteLine($message); $w.Flush()
+                }
+            }
+            'pingpong-floor' {
+                for ($i = 0; $i -lt $count; $i++) {
+                    $message = $r.ReadLine()
+                    $null = Write-Output -InputObject $message
+                    $null = Write-Output -InputObject $message
+                    $w.WriteLine($message); $w.Flush()
+                }
+            }
+            default { throw "Unknown command '$command'." }
         }
 
-        for ($i = 0; $i -lt $Rounds; $i++) {
-            Start-Sleep -Milliseconds $GapMilliseconds
-            $writer.WriteLine([Diagnostics.Stopwatch]::GetTimestamp().ToString([cultureinfo]::InvariantCulture))
-        }
-
-        $writer.WriteLine('end')
-    }
-    else {
-        while ($null -ne ($line = $reader.ReadLine())) {
-            if ($line -eq 'end') { break }
-            $writer.WriteLine([Diagnostics.Stopwatch]::GetTimestamp().ToString([cultureinfo]::InvariantCulture))
-        }
+        $controlWriter.WriteLine('done')
     }
 }
 finally {
-    $pipe.Dispose()
+    $data.Dispose()
+    $control.Dispose()
 }

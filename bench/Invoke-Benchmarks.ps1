@@ -2,12 +2,15 @@
 <#
 .SYNOPSIS
     Runs the PSSharedMemory benchmarks: the engine (BenchmarkDotNet and the cross-process ping-pong),
-    then the PowerShell comparison with other ways of handing data over (Compare-Alternatives.ps1).
+    then the cmdlets against their floors and the other ways of handing data over (Compare-Alternatives.ps1).
 
 .DESCRIPTION
-    Every figure is a median from this one run, reported with its ratio to a baseline measured in the
-    same run; on a shared machine absolute times move from run to run, ratios much less.
-    Writes bench/results/<yyyy-MM-dd>.md (machine, the comparison tables, the engine tables).
+    Every goal is a ratio of medians from this one run: the measure against its floor or baseline, both
+    measured in the same run (see bench/README.md for each). On a shared machine absolute times move from
+    run to run, ratios much less. The engine goals compare this run's ratios with those of the last full
+    report, bench/results/2026-11-26.md.
+    Writes bench/results/<yyyy-MM-dd>.md (<yyyy-MM-dd>-quick.md with -Quick): the goals and their status
+    first, then the machine, the PowerShell tables and the engine tables.
 
 .PARAMETER ModulePath
     The staged module directory (output/PSSharedMemory/<version>), as build.ps1 -Task Bench passes it.
@@ -19,7 +22,7 @@
     Release (default) or Debug for the engine benchmarks. Debug figures are not meaningful.
 
 .PARAMETER Quick
-    Short runs everywhere: under three minutes on two cores.
+    Short runs everywhere: under three minutes on two cores (the full run: under twelve).
 
 .EXAMPLE
     dotnet pwsh ./build.ps1 -Task Bench -Quick

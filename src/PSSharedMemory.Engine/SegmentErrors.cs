@@ -48,6 +48,15 @@ namespace PSSharedMemory.Engine
                     ? $"Segment '{name}' is a queue, so it cannot be {action}: send messages to it and receive them from it instead."
                     : $"Segment '{name}' holds one value, not a queue of messages, so it cannot be {action}: write it and read it instead.");
 
+        public static SharedMemoryException BufferTooSmall(string name, long length, int room, int offset) =>
+            new SharedMemoryException(SharedMemoryErrorCode.BufferTooSmall, name,
+                length > int.MaxValue
+                    ? $"The payload of segment '{name}' is {SharedMemoryException.Bytes(length)} bytes, more than any array can hold; nothing was copied."
+                    : $"The payload of segment '{name}' is {SharedMemoryException.Bytes(length)} bytes, but the buffer has room for {SharedMemoryException.Bytes(room)} bytes from offset {SharedMemoryException.Bytes(offset)}; nothing was copied. Pass a buffer with room for at least {SharedMemoryException.Bytes(length)} bytes from the offset.")
+            {
+                RequiredLength = length,
+            };
+
         public static SharedMemoryException QueueFull(string name, long needed, long free, TimeSpan timeout) =>
             new SharedMemoryException(SharedMemoryErrorCode.QueueFull, name,
                 $"Queue '{name}' had no room for a message of {SharedMemoryException.Bytes(needed)} bytes within {Deadline.Describe(timeout)} ({SharedMemoryException.Bytes(free)} bytes free); nothing was sent. Receivers free room as they take messages.");

@@ -92,5 +92,11 @@ namespace PSSharedMemory.Engine
 
         /// <summary>The store's address or settings are not valid.</summary>
         InvalidStore,
+
+        /// <summary>
+        /// The payload is longer than the room in the caller's buffer; nothing was copied.
+        /// <see cref="SharedMemoryException.RequiredLength"/> holds the payload's length.
+        /// </summary>
+        BufferTooSmall,
     }
 }

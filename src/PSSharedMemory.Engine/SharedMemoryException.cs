@@ -38,6 +38,7 @@ namespace PSSharedMemory.Engine
             NativeErrorCode = info.GetInt32(nameof(NativeErrorCode));
             CurrentVersion = (long?)info.GetValue(nameof(CurrentVersion), typeof(long?));
             LockHolderProcessId = info.GetInt32(nameof(LockHolderProcessId));
+            RequiredLength = (long?)info.GetValue(nameof(RequiredLength), typeof(long?));
         }
 
         /// <summary>What went wrong.</summary>
@@ -62,6 +63,7 @@ namespace PSSharedMemory.Engine
             info.AddValue(nameof(NativeErrorCode), NativeErrorCode);
             info.AddValue(nameof(CurrentVersion), CurrentVersion, typeof(long?));
             info.AddValue(nameof(LockHolderProcessId), LockHolderProcessId);
+            info.AddValue(nameof(RequiredLength), RequiredLength, typeof(long?));
         }
 
         /// <summary>For <see cref="SharedMemoryErrorCode.VersionMismatch"/>: the segment's version when the write was refused.</summary>
@@ -69,6 +71,12 @@ namespace PSSharedMemory.Engine
 
         /// <summary>For a lock timeout: the process that held the lock, when it was known; otherwise 0.</summary>
         public int LockHolderProcessId { get; internal set; }
+
+        /// <summary>
+        /// For <see cref="SharedMemoryErrorCode.BufferTooSmall"/>: the length of the payload that did not fit, the
+        /// room a buffer needs from its offset (the payload may have changed again by the next read).
+        /// </summary>
+        public long? RequiredLength { get; internal set; }
 
         /// <summary>The error for a name that has no segment in the scope.</summary>
         public static SharedMemoryException NotFound(string name, SharedMemoryScope scope) => SegmentErrors.NotFound(name, scope);

@@ -142,10 +142,86 @@ namespace PSSharedMemory.Engine
 
         /// <summary>
         /// Reads a consistent copy of the payload into <paramref name="buffer"/> from <paramref name="offset"/>,
-        /// allocating nothing. Returns the payload's length; when that is more than the room, nothing was
-        /// copied and the caller can retry with a larger buffer.
+        /// allocating nothing, and returns its length: for a caller that reads large payloads in a loop into one
+        /// reused buffer. The copy is made as <see cref="Read()"/> makes it, without a lock, and kept only when no
+        /// write overlapped it. A payload longer than the room from <paramref name="offset"/> is not copied:
+        /// <see cref="SharedMemoryException"/> with <see cref="SharedMemoryErrorCode.BufferTooSmall"/>, whose
+        /// <see cref="SharedMemoryException.RequiredLength"/> is the payload's length (see
+        /// <see cref="TryRead(byte[], int, out int, out long)"/> to get it without an exception).
         /// </summary>
-        public long Read(byte[] buffer, int offset, TimeSpan lockTimeout, CancellationToken cancellationToken, out SharedMemoryContentType contentType, out long version)
+        /// <exception cref="ArgumentNullException"><paramref name="buffer"/> is null.</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="offset"/> is negative or past the end of the buffer.</exception>
+        /// <exception cref="SharedMemoryException">BufferTooSmall, WrongKind (a queue), and whatever <see cref="Read()"/> throws.</exception>
+        public int Read(byte[] buffer, int offset) =>
+            Read(buffer, offset, DefaultLockTimeout, CancellationToken.None, out _, out _);
+
+        /// <summary>
+        /// Reads a consistent copy of the payload into <paramref name="buffer"/> from <paramref name="offset"/>,
+        /// allocating nothing; returns its length, with its content type and version. The lock is needed (and
+        /// waited for, up to <paramref name="lockTimeout"/>) only when writers keep the reader from a clean copy.
+        /// A payload longer than the room is not copied: BufferTooSmall, with the length in
+        /// <see cref="SharedMemoryException.RequiredLength"/>.
+        /// </summary>
+        /// <exception cref="ArgumentNullException"><paramref name="buffer"/> is null.</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="offset"/> is negative or past the end of the buffer.</exception>
+        /// <exception cref="SharedMemoryException">BufferTooSmall, WrongKind (a queue), and whatever <see cref="Read()"/> throws.</exception>
+        public int Read(byte[] buffer, int offset, TimeSpan lockTimeout, CancellationToken cancellationToken, out SharedMemoryContentType contentType, out long version)
+        {
+            long length = ReadInto(buffer, offset, lockTimeout, cancellationToken, out contentType, out version);
+            if (length > buffer.Length - offset)
+            {
+                throw SegmentErrors.BufferTooSmall(Name, length, buffer.Length - offset, offset);
+            }
+
+            return (int)length;
+        }
+
+        /// <summary>
+        /// Reads a consistent copy of the payload into <paramref name="buffer"/> from <paramref name="offset"/>,
+        /// allocating nothing. Returns true with the payload's <paramref name="length"/> when it fitted; false,
+        /// with nothing copied and <paramref name="length"/> set to the payload's length (the room it needs),
+        /// when it did not. The payload can change before the next call, so retry in a loop:
+        /// <code>
+        /// while (!segment.TryRead(buffer, 0, out int length, out long version)) { buffer = new byte[length]; }
+        /// </code>
+        /// </summary>
+        /// <exception cref="ArgumentNullException"><paramref name="buffer"/> is null.</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="offset"/> is negative or past the end of the buffer.</exception>
+        /// <exception cref="SharedMemoryException">
+        /// WrongKind (a queue), whatever <see cref="Read()"/> throws, and BufferTooSmall only for a payload longer
+        /// than <see cref="int.MaxValue"/> bytes, which no array can hold.
+        /// </exception>
+        public bool TryRead(byte[] buffer, int offset, out int length, out long version) =>
+            TryRead(buffer, offset, DefaultLockTimeout, CancellationToken.None, out length, out _, out version);
+
+        /// <summary>
+        /// <see cref="TryRead(byte[], int, out int, out long)"/> with a lock timeout and a cancellation token, and
+        /// the payload's content type. The lock is needed (and waited for, up to <paramref name="lockTimeout"/>)
+        /// only when writers keep the reader from a clean copy.
+        /// </summary>
+        /// <exception cref="ArgumentNullException"><paramref name="buffer"/> is null.</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="offset"/> is negative or past the end of the buffer.</exception>
+        /// <exception cref="SharedMemoryException">
+        /// WrongKind (a queue), whatever <see cref="Read()"/> throws, and BufferTooSmall only for a payload longer
+        /// than <see cref="int.MaxValue"/> bytes, which no array can hold.
+        /// </exception>
+        public bool TryRead(byte[] buffer, int offset, TimeSpan lockTimeout, CancellationToken cancellationToken, out int length, out SharedMemoryContentType contentType, out long version)
+        {
+            long found = ReadInto(buffer, offset, lockTimeout, cancellationToken, out contentType, out version);
+            if (found > int.MaxValue)
+            {
+                throw SegmentErrors.BufferTooSmall(Name, found, buffer.Length - offset, offset);
+            }
+
+            length = (int)found;
+            return found <= buffer.Length - offset;
+        }
+
+        /// <summary>
+        /// The read behind <see cref="Read(byte[], int)"/> and <see cref="TryRead(byte[], int, out int, out long)"/>:
+        /// copies the payload when it fits the room from <paramref name="offset"/>, and returns its length either way.
+        /// </summary>
+        private long ReadInto(byte[] buffer, int offset, TimeSpan lockTimeout, CancellationToken cancellationToken, out SharedMemoryContentType contentType, out long version)
         {
             if (buffer is null)
             {
@@ -154,7 +230,7 @@ namespace PSSharedMemory.Engine
 
             if (offset < 0 || offset > buffer.Length)
             {
-                throw new ArgumentOutOfRangeException(nameof(offset), "offset must lie within the buffer.");
+                throw new ArgumentOutOfRangeException(nameof(offset), offset, "offset must lie within the buffer, from 0 to its length.");
             }
 
             var copier = new CopyIntoArray { Buffer = buffer, Offset = offset };
