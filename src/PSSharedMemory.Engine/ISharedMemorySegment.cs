@@ -78,6 +78,12 @@ namespace PSSharedMemory.Engine
         /// <summary>A consistent copy of the payload with its content type and version.</summary>
         SharedMemoryContent Read(TimeSpan lockTimeout, CancellationToken cancellationToken);
 
+        /// <summary>
+        /// Reads the payload as its content type calls for, in one consistent read: Text and CliXml as a
+        /// string in <paramref name="text"/>, Bytes as a new array in <paramref name="bytes"/>.
+        /// </summary>
+        SharedMemoryContentType ReadAsStored(TimeSpan lockTimeout, CancellationToken cancellationToken, out string? text, out byte[]? bytes, out long version);
+
         /// <summary>The payload decoded as UTF-8, with its content type and version from the same moment.</summary>
         string ReadText(TimeSpan lockTimeout, CancellationToken cancellationToken, out SharedMemoryContentType contentType, out long version);
 

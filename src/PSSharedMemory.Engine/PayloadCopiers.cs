@@ -134,4 +134,28 @@ namespace PSSharedMemory.Engine
             ContentType = contentType;
         }
     }
+
+    /// <summary>As the content type calls for: Text and CliXml decoded to a string, Bytes copied to a new array.</summary>
+    internal unsafe struct DecodeOrCopy : IPayloadReader
+    {
+        public string? Text;
+        public byte[]? Bytes;
+        public SharedMemoryContentType ContentType;
+
+        public void ReadFrom(byte* source, long length, SharedMemoryContentType contentType)
+        {
+            ContentType = contentType;
+            if (contentType == SharedMemoryContentType.Bytes)
+            {
+                Text = null;
+                var copier = new CopyToNewArray { Buffer = Bytes };
+                copier.ReadFrom(source, length, contentType);
+                Bytes = copier.Buffer;
+                return;
+            }
+
+            Bytes = null;
+            Text = length == 0 ? string.Empty : SharedMemoryContent.Utf8.GetString(source, (int)length);
+        }
+    }
 }

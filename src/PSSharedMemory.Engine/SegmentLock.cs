@@ -22,6 +22,10 @@ namespace PSSharedMemory.Engine
         private int _depth;
         private int _abandonedLockProcessId;
 
+        // What the header's abandoned-lock report held when this handle last took the file lock: 0 (none),
+        // a process id, or -1 (not known: taken since, or no lock taken).
+        private int _reportAtTake = -1;
+
         public SegmentLock(SegmentView view) => _view = view;
 
         public bool IsHeld
@@ -211,9 +215,17 @@ namespace PSSharedMemory.Engine
         /// </summary>
         public int TakeAbandonedReport()
         {
+            Volatile.Write(ref _reportAtTake, -1);
             _view.ThrowIfReadOnly("locked or written");
             return Interlocked.Exchange(ref _view.Header.AbandonedLockPid, 0);
         }
+
+        /// <summary>
+        /// True when the header held no report when this handle last took the file lock, and no one has asked
+        /// since: then there is nothing for this handle to report, and the header need not be read. A report
+        /// that a later taker of the lock finds is that taker's, not this handle's. Asking clears it.
+        /// </summary>
+        public bool NoReportAtLastTake() => Interlocked.Exchange(ref _reportAtTake, -1) == 0;
 
         /// <summary>Wakes this handle's sleepers on <paramref name="word"/> so they see a cancellation at once.</summary>
         public void WakeOnCancel(WaitWord word)
@@ -252,6 +264,8 @@ namespace PSSharedMemory.Engine
                 {
                     Interlocked.CompareExchange(ref _view.Header.AbandonedLockPid, dead, 0);
                 }
+
+                Volatile.Write(ref _reportAtTake, Volatile.Read(ref _view.Header.AbandonedLockPid));
 
                 owner = s_processId;
                 _depth = 1;

@@ -119,9 +119,15 @@ namespace PSSharedMemory.Engine
 
         /// <summary>
         /// True when the segment's name no longer leads to the file that <paramref name="mapping"/> has open:
-        /// something deleted or replaced it without marking it removed.
+        /// something deleted or replaced it without marking it removed. <paramref name="intact"/> is true when
+        /// the same look showed that the file still backs <paramref name="mappedLength"/> bytes (the check
+        /// <see cref="SegmentMapping.CheckIntact(long)"/> makes), so the caller need not look again.
         /// </summary>
-        public virtual bool IsOrphaned(string name, SegmentMapping mapping) => !System.IO.File.Exists(PathOf(name));
+        public virtual bool IsOrphaned(string name, SegmentMapping mapping, long mappedLength, out bool intact)
+        {
+            intact = false;
+            return !System.IO.File.Exists(PathOf(name));
+        }
 
         /// <summary>
         /// What a failed native call of this store means. The base reads errno, which the Unix stores

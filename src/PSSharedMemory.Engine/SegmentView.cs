@@ -71,7 +71,16 @@ namespace PSSharedMemory.Engine
         /// Starts one operation: the mapping, and the region the lease carries, stay alive until the lease is
         /// disposed. A growable segment that another process grew is mapped again first.
         /// </summary>
-        public Lease Enter()
+        public Lease Enter() => EnterChecking(check: true);
+
+        /// <summary>
+        /// <see cref="Enter()"/> without the check that the file still backs the mapping: for a caller that
+        /// makes that check itself (<see cref="CheckIntact(MappedRegion)"/>), or learns it otherwise, before
+        /// it touches the mapping.
+        /// </summary>
+        public Lease EnterUnchecked() => EnterChecking(check: false);
+
+        private Lease EnterChecking(bool check)
         {
             if (IsDisposed)
             {
@@ -83,7 +92,10 @@ namespace PSSharedMemory.Engine
             try
             {
                 region = TakeRegion();
-                CheckIntact(region);
+                if (check)
+                {
+                    CheckIntact(region);
+                }
             }
             catch
             {
@@ -241,7 +253,8 @@ namespace PSSharedMemory.Engine
         /// </summary>
         public void CheckIntact() => CheckIntact(Volatile.Read(ref _region));
 
-        private void CheckIntact(MappedRegion region)
+        /// <summary>The same check, for the length of <paramref name="region"/>.</summary>
+        public void CheckIntact(MappedRegion region)
         {
             string? damage;
             try

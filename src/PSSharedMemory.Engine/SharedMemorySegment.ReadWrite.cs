@@ -273,6 +273,31 @@ namespace PSSharedMemory.Engine
             return decoder.Text;
         }
 
+        /// <summary>
+        /// Reads the payload in the form its content type calls for, in one consistent read: Text and CliXml
+        /// decoded from UTF-8 straight out of the mapping into <paramref name="text"/>, Bytes copied into a new
+        /// array in <paramref name="bytes"/> (the other one is null). Saves a caller that handles each type its
+        /// own way a look at <see cref="ContentType"/> first, which a writer could change in between.
+        /// </summary>
+        /// <returns>The content type of what was read.</returns>
+        public SharedMemoryContentType ReadAsStored(TimeSpan lockTimeout, CancellationToken cancellationToken, out string? text, out byte[]? bytes, out long version)
+        {
+            var reader = new DecodeOrCopy();
+            SegmentView.Lease lease = _view.Enter();
+            try
+            {
+                version = _channel.Read(ref lease, lockTimeout, cancellationToken, ref reader);
+            }
+            finally
+            {
+                lease.Dispose();
+            }
+
+            text = reader.Text;
+            bytes = reader.Bytes;
+            return reader.ContentType;
+        }
+
         private void CheckFits(long length)
         {
             // A growable segment grows under the lock when the payload needs it; only its largest size is checked here.

@@ -218,11 +218,23 @@ namespace PSSharedMemory.Engine
         /// </summary>
         public bool IsOrphaned()
         {
-            using (_view.Enter())
+            // The store is looked at first: when the name still leads to this file, that look also shows
+            // whether the file backs the mapping, which saves the check before the header is read.
+            using (SegmentView.Lease lease = _view.EnterUnchecked())
             {
                 try
                 {
-                    return _view.Header.IsRemoved || _view.Store.IsOrphaned(Name, _view.Mapping);
+                    if (_view.Store.IsOrphaned(Name, _view.Mapping, lease.Region.Length, out bool intact))
+                    {
+                        return true;
+                    }
+
+                    if (!intact)
+                    {
+                        _view.CheckIntact(lease.Region);
+                    }
+
+                    return _view.Header.IsRemoved;
                 }
                 catch (Native.NativeException e)
                 {
@@ -329,6 +341,12 @@ namespace PSSharedMemory.Engine
         /// </summary>
         public int TakeAbandonedLockReport()
         {
+            if (!_view.IsDisposed && _lock.NoReportAtLastTake())
+            {
+                // Nothing was pending when this handle took the lock: no need to enter the mapping.
+                return 0;
+            }
+
             using (_view.Enter())
             {
                 return _lock.TakeAbandonedReport();

@@ -86,6 +86,13 @@ namespace PSSharedMemory.Engine
             return new MappedRegion((byte*)view.DangerousGetHandle(), length, view, view.Dispose);
         }
 
+        /// <summary>
+        /// True when <paramref name="status"/>, a status of this mapping's file, shows it backs
+        /// <paramref name="length"/> bytes with nothing for <see cref="CheckIntact(long)"/> to report or repair.
+        /// </summary>
+        public bool Backs(in Libc.FileStatus status, long length) =>
+            status.Size >= length && (!_checkAllocation || status.Blocks * 512 >= length);
+
         public override string? CheckIntact(long length)
         {
             // Touching a page past the end of the file raises SIGBUS, which .NET cannot catch.

@@ -234,8 +234,10 @@ namespace PSSharedMemory.Engine
             }
         }
 
-        public override bool IsOrphaned(string name, SegmentMapping mapping)
+        public override bool IsOrphaned(string name, SegmentMapping mapping, long mappedLength, out bool intact)
         {
+            intact = false;
+
             // The store is checked again too, so one that became untrusted since the open fails here. An
             // lstat of its path is enough: this decides whether to keep using a file opened and checked
             // earlier, and opens nothing.
@@ -252,7 +254,16 @@ namespace PSSharedMemory.Engine
 
             CheckDirectory(name, store.Value);
             Libc.FileStatus? named = Libc.Lstat(PathOf(name));
-            return named is null || !named.Value.IsSameFile(((UnixSegmentMapping)mapping).Identity);
+            var unixMapping = (UnixSegmentMapping)mapping;
+            if (named is null || !named.Value.IsSameFile(unixMapping.Identity))
+            {
+                return true;
+            }
+
+            // The name leads to the open file, so this status is the file's own: the fstat before the next
+            // access to the mapping would tell nothing more.
+            intact = unixMapping.Backs(named.Value, mappedLength);
+            return false;
         }
     }
 }

@@ -47,12 +47,7 @@ namespace PSSharedMemory.Engine
                     return true;
                 }
 
-                _mapping.Wait(_word, observed, counted ? sliceMilliseconds : Math.Min(sliceMilliseconds, ReadOnlySliceMilliseconds));
-                return false;
-            }
-            catch (NativeException e) when (e.ErrorCode == Libc.EFAULT)
-            {
-                // The file was cut under the wait; the caller's next check reports it.
+                SleepCounted(observed, sliceMilliseconds, counted);
                 return false;
             }
             finally
@@ -63,6 +58,28 @@ namespace PSSharedMemory.Engine
                 }
             }
         }
+
+        /// <summary>
+        /// The sleep of <see cref="Sleep"/> for a caller that counted itself with <see cref="CountWaiter"/>
+        /// (<paramref name="counted"/>: what it returned) and takes the count back itself.
+        /// </summary>
+        public void SleepCounted(int observed, int sliceMilliseconds, bool counted)
+        {
+            try
+            {
+                _mapping.Wait(_word, observed, counted ? sliceMilliseconds : Math.Min(sliceMilliseconds, ReadOnlySliceMilliseconds));
+            }
+            catch (NativeException e) when (e.ErrorCode == Libc.EFAULT)
+            {
+                // The file was cut under the wait; the caller's next check reports it.
+            }
+        }
+
+        /// <summary>
+        /// Takes back a count of <see cref="CountWaiter"/> when the caller has just checked that the file still
+        /// backs the mapping (<see cref="UncountWaiter"/> checks that itself).
+        /// </summary>
+        public void UncountWaiterChecked() => Interlocked.Decrement(ref Waiters);
 
         /// <summary>The word's address in this process.</summary>
         public int* Address => _word;

@@ -259,6 +259,16 @@ namespace PSSharedMemory.Redis
             return content.GetText();
         }
 
+        public SharedMemoryContentType ReadAsStored(TimeSpan lockTimeout, CancellationToken cancellationToken, out string? text, out byte[]? bytes, out long version)
+        {
+            SharedMemoryContent content = Read(lockTimeout, cancellationToken);
+            version = content.Version;
+            bool binary = content.ContentType == SharedMemoryContentType.Bytes;
+            text = binary ? null : content.GetText();
+            bytes = binary ? content.Data : null;
+            return content.ContentType;
+        }
+
         public long Send(byte[] payload, int offset, int count, SharedMemoryContentType contentType, TimeSpan timeout, CancellationToken cancellationToken) =>
             SendBytes(Slice(payload, offset, count), contentType, timeout, cancellationToken);
 

@@ -115,62 +115,57 @@ namespace PSSharedMemory.Commands
 
         private void Emit(ISharedMemorySegment segment)
         {
-            if (_outFilePath is null && !AsByteStream)
+            if (AsText || Lines)
             {
-                SharedMemoryContentType stored = segment.ContentType;
-                bool asText = AsText || Lines;
-                if (asText || stored == SharedMemoryContentType.Text || stored == SharedMemoryContentType.CliXml)
+                // Decodes straight from the mapping, whatever the type: no intermediate byte[].
+                string text = segment.ReadText(LockTimeout, StopToken, out _, out long version);
+                SeenVersions.Record(segment, version);
+                if (Lines)
                 {
-                    // Decodes straight from the mapping: no intermediate byte[].
-                    string text = segment.ReadText(LockTimeout, StopToken, out SharedMemoryContentType type, out long version);
-                    SeenVersions.Record(segment, version);
-                    if (Lines)
-                    {
-                        WriteObject(Payload.SplitLines(text), enumerateCollection: true);
-                        return;
-                    }
-
-                    if (asText || type == SharedMemoryContentType.Text)
-                    {
-                        WriteObject(text);
-                        return;
-                    }
-
-                    if (type == SharedMemoryContentType.CliXml)
-                    {
-                        EmitObjects(segment, text);
-                        return;
-                    }
-
-                    // A writer changed the type between the two looks; read it again as what it is now.
+                    WriteObject(Payload.SplitLines(text), enumerateCollection: true);
                 }
-            }
+                else
+                {
+                    WriteObject(text);
+                }
 
-            SharedMemoryContent content = segment.Read(LockTimeout, StopToken);
-            SeenVersions.Record(segment, content.Version);
-            if (_outFilePath is not null)
-            {
-                System.IO.File.WriteAllBytes(_outFilePath, content.Data);
                 return;
             }
 
-            if (AsByteStream)
+            if (_outFilePath is not null || AsByteStream)
             {
-                WriteObject(content.Data, enumerateCollection: false);
-                return;
-            }
-
-            switch (content.ContentType)
-            {
-                case SharedMemoryContentType.Text:
-                    WriteObject(content.GetText());
-                    break;
-                case SharedMemoryContentType.Bytes:
+                SharedMemoryContent content = segment.Read(LockTimeout, StopToken);
+                SeenVersions.Record(segment, content.Version);
+                if (_outFilePath is not null)
+                {
+                    System.IO.File.WriteAllBytes(_outFilePath, content.Data);
+                }
+                else
+                {
                     WriteObject(content.Data, enumerateCollection: false);
+                }
+
+                return;
+            }
+
+            // One read returns what was stored as it should come back: text decoded straight from the
+            // mapping, bytes as a new array.
+            SharedMemoryContentType type = segment.ReadAsStored(LockTimeout, StopToken, out string? stored, out byte[]? bytes, out long storedVersion);
+            SeenVersions.Record(segment, storedVersion);
+            switch (type)
+            {
+                case SharedMemoryContentType.Bytes:
+                    WriteObject(bytes, enumerateCollection: false);
                     break;
                 case SharedMemoryContentType.CliXml:
-                    EmitObjects(segment, content.GetText());
+                    EmitObjects(segment, stored!);
                     break;
+                case SharedMemoryContentType.Text:
+                    WriteObject(stored);
+                    break;
+
+                // Empty (never written): nothing to return.
+
             }
         }
 

@@ -223,7 +223,7 @@ namespace PSSharedMemory.Commands
                 ISharedMemoryStore store = StoreFor(InputObject);
                 bool cached = SegmentCache.TryGetUsable(store, name, scope, out ISharedMemorySegment? segment);
                 bool exists = cached || store.Exists(name, scope);
-                if (!ShouldProcess($"{name} ({scope})", Action(exists, contentType)))
+                if (!ShouldProcess(name + (scope == SharedMemoryScope.Global ? " (Global)" : " (User)"), Action(exists, contentType)))
                 {
                     return;
                 }
@@ -313,9 +313,17 @@ namespace PSSharedMemory.Commands
 
         private string Action(bool exists, SharedMemoryContentType contentType)
         {
+            // Built from constants: this runs on every write, -WhatIf or not.
+            string type = contentType switch
+            {
+                SharedMemoryContentType.Text => "Text",
+                SharedMemoryContentType.Bytes => "Bytes",
+                SharedMemoryContentType.CliXml => "CliXml",
+                _ => contentType.ToString(),
+            };
             string action = !exists
-                ? $"Create shared memory segment and write {contentType} payload"
-                : Append ? $"Append {contentType} payload to shared memory segment" : $"Write {contentType} payload to shared memory segment";
+                ? "Create shared memory segment and write " + type + " payload"
+                : Append ? "Append " + type + " payload to shared memory segment" : "Write " + type + " payload to shared memory segment";
             return _options?.IfVersion is long expected ? $"{action} if its version is {expected}" : action;
         }
 
