@@ -163,6 +163,26 @@ Describe 'Write-SharedMemory' {
         ([xml]$xml).Objs.Obj.Count | Should -Be 3
     }
 
+    It 'binds values piped with -Name to -Value alone, never trying them as segment objects' {
+        # Trying each value as a segment object is a failed conversion per value, which costs more than the write.
+        $name = New-TestSegmentName 'write'
+        $trace = Join-Path $TestDrive 'binding.txt'
+        Trace-Command -Name ParameterBinding -FilePath $trace -Expression { 1..3 | ForEach-Object { [pscustomobject]@{ n = $_ } } | Write-SharedMemory -Name $name }
+        $log = Get-Content -LiteralPath $trace -Raw
+        $log | Should -Match 'BIND arg \[@\{n=3\}\] to param \[Value\] SUCCESSFUL'
+        $log | Should -Not -Match 'PSSharedMemory\.SharedMemoryInfo'
+        @(Read-SharedMemory -Name $name).n | Should -Be 1, 2, 3
+    }
+
+    It 'does not bind a piped segment object when -Name and -Value are given, and writes nothing' {
+        $name = New-TestSegmentName 'write'
+        $other = New-SharedMemory (New-TestSegmentName 'write') -Size 1KB
+        $other | Write-SharedMemory -Name $name -Value 'x' -ErrorAction SilentlyContinue -ErrorVariable err
+        $err[0].FullyQualifiedErrorId | Should -Be 'InputObjectNotBound,PSSharedMemory.Commands.WriteSharedMemoryCommand'
+        (Get-SharedMemory $other.Name).Version | Should -Be 0
+        Get-SharedMemory $name -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
     It 'returns the segment with -PassThru' {
         $name = New-TestSegmentName 'write'
         $seg = 'x' | Write-SharedMemory $name -PassThru

@@ -12,11 +12,17 @@ namespace PSSharedMemory.Commands
     /// piped with -Value, -InFile or -LiteralPath are each written. A piped value never names the segment.
     /// -IfVersion makes the write conditional on the segment's version.
     /// </summary>
+    /// <remarks>
+    /// -Name and -InputObject are in different parameter sets for -Value, so that a value piped with -Name binds
+    /// to -Value alone: PowerShell would otherwise try (and fail) to convert every piped value to a segment
+    /// object, which costs more than the rest of the write.
+    /// </remarks>
     [Cmdlet(VerbsCommunications.Write, "SharedMemory", DefaultParameterSetName = ValueSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Write)]
     [OutputType(typeof(SharedMemoryInfo))]
     public sealed class WriteSharedMemoryCommand : ScopedCommandBase
     {
         private const string ValueSet = "Value";
+        private const string InputObjectSet = "InputObject";
         private const string InFileSet = "InFile";
         private const string LiteralPathSet = "LiteralPath";
 
@@ -31,13 +37,17 @@ namespace PSSharedMemory.Commands
         private SharedMemoryWriteOptions? _options;
 
         /// <summary>The segment's name; or pipe segment objects instead.</summary>
-        [Parameter(Position = 0)]
+        [Parameter(Position = 0, ParameterSetName = ValueSet)]
+        [Parameter(Position = 0, ParameterSetName = InFileSet)]
+        [Parameter(Position = 0, ParameterSetName = LiteralPathSet)]
         [ArgumentCompleter(typeof(SegmentNameCompleter))]
         [AllowEmptyString]
         public string Name { get; set; } = string.Empty;
 
         /// <summary>A segment object (from Get-, New- or Write-SharedMemory, or its deserialized copy) to write to.</summary>
-        [Parameter(ValueFromPipeline = true)]
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
+        [Parameter(ValueFromPipeline = true, ParameterSetName = InFileSet)]
+        [Parameter(ValueFromPipeline = true, ParameterSetName = LiteralPathSet)]
         public SharedMemoryInfo? InputObject { get; set; }
 
         /// <summary>What to store: a string (Text), a byte[] (Bytes) or any object (CliXml).</summary>
@@ -46,6 +56,11 @@ namespace PSSharedMemory.Commands
             Position = 1,
             ValueFromPipeline = true,
             ParameterSetName = ValueSet)]
+        [Parameter(
+            Mandatory = true,
+            Position = 1,
+            ValueFromPipeline = true,
+            ParameterSetName = InputObjectSet)]
         [AllowNull]
         [AllowEmptyString]
         [AllowEmptyCollection]
@@ -70,6 +85,7 @@ namespace PSSharedMemory.Commands
 
         /// <summary>How many levels of contained objects CliXml keeps, as for Export-Clixml.</summary>
         [Parameter(ParameterSetName = ValueSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         [ValidateRange(1, int.MaxValue)]
         public int Depth { get; set; } = 2;
 
@@ -94,6 +110,8 @@ namespace PSSharedMemory.Commands
         [Parameter]
         public SwitchParameter Append { get; set; }
 
+        private bool IsValueSet => ParameterSetName == ValueSet || ParameterSetName == InputObjectSet;
+
         /// <inheritdoc />
         protected override void BeginProcessing()
         {
@@ -101,7 +119,7 @@ namespace PSSharedMemory.Commands
 
             // Piped values go to one segment named here, gathered into one payload. Without a name they would
             // have nowhere to go (and segment objects piped without -Value have nothing to write).
-            _gather = ParameterSetName == ValueSet && !MyInvocation.BoundParameters.ContainsKey(nameof(Value));
+            _gather = IsValueSet && !MyInvocation.BoundParameters.ContainsKey(nameof(Value));
             if (_gather && !_nameGiven)
             {
                 ThrowTerminatingError(ErrorHelper.NameRequired());
@@ -123,7 +141,7 @@ namespace PSSharedMemory.Commands
                 };
             }
 
-            if (ParameterSetName != ValueSet)
+            if (!IsValueSet)
             {
                 string? file = ResolveFile();
                 if (file is null)
@@ -171,7 +189,7 @@ namespace PSSharedMemory.Commands
 
             string name = InputObject?.Name ?? Name;
             SharedMemoryScope scope = InputObject?.Scope ?? Scope;
-            if (ParameterSetName == ValueSet)
+            if (IsValueSet)
             {
                 WriteValue(name, scope, Value);
             }
