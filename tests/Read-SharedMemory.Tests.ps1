@@ -113,6 +113,65 @@ Describe 'Read-SharedMemory' {
         Read-SharedMemory $name -AsText | Should -BeExactly '<not clixml'
     }
 
+    It 'reads CliXml exactly as PSSerializer does, with <Path>: <Scenario>' -TestCases @(
+        @{ Scenario = "PSSerializer's own, indented, with shared type names and a reference"; Path = 'the fast reader'; Xml = {
+                $o = [pscustomobject]@{ a = 1; when = [datetime]::new(2020, 1, 2, 3, 4, 5, [DateTimeKind]::Utc) }
+                [System.Management.Automation.PSSerializer]::Serialize(@($o, [pscustomobject]@{ b = 'x'; list = 1, 2; h = @{ k = $o } }, $o), 2) } }
+        @{ Scenario = 'an empty document'; Path = 'the fast reader'; Xml = { '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04" />' } }
+        @{ Scenario = 'single quotes, entities and character references'; Path = 'the fast reader'; Xml = {
+                "<Objs Version='1.1.0.1' xmlns='http://schemas.microsoft.com/powershell/2004/04'><Obj RefId='0'><TN RefId='0'><T>System.Management.Automation.PSCustomObject</T></TN><MS><S N='a&apos;b'>&lt;&#x41;&#66;&quot;&amp;&gt;</S><S N=`"q&quot;`">&#x1F600; &#9;</S></MS></Obj></Objs>" } }
+        @{ Scenario = 'values XmlConvert reads but the writer never writes'; Path = 'the fast reader'; Xml = {
+                '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><I32> 5 </I32><I32>+7</I32><I64>0099</I64><B>1</B><B> false </B><Db>1E2</Db><DT>2020-01-02T03:04:05.1+02:00</DT></Objs>' } }
+        @{ Scenario = 'type names that already say Deserialized, and an empty one'; Path = 'the fast reader'; Xml = {
+                '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj RefId="0"><TN RefId="0"><T>Deserialized.My.Type</T><T></T><T>DESERIALIZED.Other</T></TN><MS><I32 N="a">1</I32></MS></Obj></Objs>' } }
+        @{ Scenario = 'notes named like reserved members, and a repeated note'; Path = 'the fast reader'; Xml = {
+                '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj RefId="0"><TN RefId="0"><T>X</T></TN><MS><I32 N="psobject">1</I32><I32 N="a">1</I32><S N="A">again</S></MS></Obj></Objs>' } }
+        @{ Scenario = 'keys that differ only in case'; Path = 'the fast reader'; Xml = {
+                '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj RefId="0"><TN RefId="0"><T>System.Collections.Hashtable</T></TN><DCT><En><S N="Key">a</S><I32 N="Value">1</I32></En><En><S N="Key">A</S><I32 N="Value">2</I32></En></DCT></Obj></Objs>' } }
+        @{ Scenario = 'a queue and a stack'; Path = 'the fast reader'; Xml = {
+                '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj RefId="0"><TN RefId="0"><T>System.Collections.Queue</T></TN><QUE><I32>1</I32><I32>2</I32></QUE></Obj><Obj RefId="1"><TN RefId="1"><T>System.Collections.Stack</T></TN><STK><I32>3</I32><I32>4</I32></STK></Obj></Objs>' } }
+        @{ Scenario = 'a comment'; Path = 'PSSerializer'; Xml = {
+                '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><!-- note --><I32>1</I32></Objs>' } }
+        @{ Scenario = 'CDATA'; Path = 'PSSerializer'; Xml = {
+                '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><S><![CDATA[<a&b>]]></S></Objs>' } }
+        @{ Scenario = 'a line break that XML normalizes'; Path = 'PSSerializer'; Xml = {
+                "<Objs Version=`"1.1.0.1`" xmlns=`"http://schemas.microsoft.com/powershell/2004/04`"><S>a`r`nb`rc</S></Objs>" } }
+        @{ Scenario = 'a tab in a property name, which XML turns into a space'; Path = 'PSSerializer'; Xml = {
+                "<Objs Version=`"1.1.0.1`" xmlns=`"http://schemas.microsoft.com/powershell/2004/04`"><Obj RefId=`"0`"><TN RefId=`"0`"><T>X</T></TN><MS><I32 N=`"a`tb`">1</I32></MS></Obj></Objs>" } }
+        @{ Scenario = 'a deserialized enum (ToString)'; Path = 'PSSerializer'; Xml = { [System.Management.Automation.PSSerializer]::Serialize([pscustomobject]@{ Day = [DayOfWeek]::Monday }, 2) } }
+        @{ Scenario = 'an object with no type names'; Path = 'PSSerializer'; Xml = {
+                '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj RefId="0"><MS><I32 N="a">1</I32></MS></Obj></Objs>' } }
+        @{ Scenario = 'an unknown element in a later version'; Path = 'PSSerializer'; Xml = {
+                '<Objs Version="1.2.0.0" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj RefId="0"><TN RefId="0"><T>X</T></TN><Future>1</Future><MS><I32 N="a">1</I32></MS></Obj></Objs>' } }
+        @{ Scenario = 'text after the document'; Path = 'PSSerializer'; Fails = $true; Xml = { '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><I32>1</I32></Objs>trailing' } }
+        @{ Scenario = 'a type the type data converts when deserialized'; Path = 'PSSerializer'; Xml = {
+                Update-TypeData -TypeName 'Deserialized.PSSharedMemory.Tests.Rehydrated' -TargetTypeForDeserialization ([string]) -Force
+                [System.Management.Automation.PSSerializer]::Serialize([pscustomobject]@{ PSTypeName = 'PSSharedMemory.Tests.Rehydrated'; a = 1 }, 2) } }
+        @{ Scenario = 'an unknown element'; Path = 'PSSerializer'; Fails = $true; Xml = {
+                '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj RefId="0"><TN RefId="0"><T>X</T></TN><Future>1</Future></Obj></Objs>' } }
+        @{ Scenario = 'a reference to no object'; Path = 'PSSerializer'; Fails = $true; Xml = { '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Ref RefId="7" /></Objs>' } }
+        @{ Scenario = 'a number that is not one'; Path = 'PSSerializer'; Fails = $true; Xml = { '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><I32>1x</I32></Objs>' } }
+        @{ Scenario = 'the same key twice, which PSSerializer then tells apart by reference'; Path = 'PSSerializer'; Xml = {
+                '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj RefId="0"><TN RefId="0"><T>System.Collections.Hashtable</T></TN><DCT><En><S N="Key">a</S><I32 N="Value">1</I32></En><En><S N="Key">a</S><I32 N="Value">2</I32></En></DCT></Obj></Objs>' } }
+        @{ Scenario = 'an element that does not end'; Path = 'PSSerializer'; Fails = $true; Xml = { '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><S>open' } }
+    ) {
+        $name = New-TestSegmentName 'read'
+        $xml = & $Xml
+        $seg = [PSSharedMemory.Engine.SharedMemorySegment]::OpenOrCreate($name, 64KB, $null)
+        try { $null = $seg.Write([Text.Encoding]::UTF8.GetBytes($xml), 'CliXml') } finally { $seg.Dispose() }
+        $expected = { [System.Management.Automation.PSSerializer]::DeserializeAsList($xml) | ForEach-Object { $_ } }
+        $before = Get-CliXmlCounts
+        if ($Fails) {
+            { & $expected } | Should -Throw
+            { Read-SharedMemory $name -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidCliXml,PSSharedMemory.Commands.ReadSharedMemoryCommand'
+        }
+        else {
+            Assert-SameObjects (Read-SharedMemory $name) (& $expected)
+        }
+        $after = Get-CliXmlCounts
+        $(if ($after.FastReads -gt $before.FastReads) { 'the fast reader' } else { 'PSSerializer' }) | Should -Be $Path
+    }
+
     Context '-Wait' {
         It 'returns after the next write of another process' {
             $name = New-TestSegmentName 'read'

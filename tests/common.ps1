@@ -107,7 +107,86 @@ function Wait-ChildPwsh {
     $stdout -split '\r?\n' | Where-Object { $_ -ne '' }
 }
 
-# Test-only C#: a reader for header fields, and a host that records confirmation prompts. Compiled on
+function Get-CliXmlCounts {
+    # The module counts the payloads its fast CliXml writer and reader handle, and those they leave to
+    # PSSerializer (internal properties of PSSharedMemory.FastCliXml); the counts tell which path ran.
+    $type = [PSSharedMemory.SharedMemoryInfo].Assembly.GetType('PSSharedMemory.FastCliXml', $true)
+    $flags = [Reflection.BindingFlags]'NonPublic, Static'
+    $counts = [ordered]@{}
+    foreach ($name in 'FastWrites', 'FallbackWrites', 'FastReads', 'FallbackReads') {
+        $property = $type.GetProperty($name, $flags)
+        if (-not $property) { throw "PSSharedMemory.FastCliXml has no $name count." }
+        $counts[$name] = $property.GetValue($null)
+    }
+    [pscustomobject]$counts
+}
+
+# Which path a block's writes and reads took: Fast or PSSerializer, for each of writing and reading.
+function Get-CliXmlPath([scriptblock] $Script) {
+    $before = Get-CliXmlCounts
+    $null = & $Script
+    $after = Get-CliXmlCounts
+    $write = if ($after.FastWrites -gt $before.FastWrites) { 'Fast' } elseif ($after.FallbackWrites -gt $before.FallbackWrites) { 'PSSerializer' } else { 'none' }
+    $read = if ($after.FastReads -gt $before.FastReads) { 'Fast' } elseif ($after.FallbackReads -gt $before.FallbackReads) { 'PSSerializer' } else { 'none' }
+    "write $write, read $read"
+}
+
+# Objects as PSSerializer writes them, which shows type names, property names and order, values and their
+# types, DateTime kinds, and which items are the same object. The free and used space of a drive (in the
+# PSDrive note of Get-ChildItem output) changes while the tests run, so it is left out.
+function ConvertTo-CanonicalCliXml($Items) {
+    [System.Management.Automation.PSSerializer]::Serialize(@($Items), 5) -replace '(<I64 N="(Used|Free)">)\d+', '$1#'
+}
+
+# An object's type names, base type and properties, read through PSObject itself: a note may be named psobject,
+# and $x.PSObject would return it.
+function Get-PSObjectView($Object) {
+    Add-TestType
+    $wrapper = [psobject]::AsPSObject($Object)
+    [pscustomobject]@{
+        TypeNames  = [PSSharedMemoryTests.ObjectView]::TypeNames($wrapper)
+        BaseType   = [PSSharedMemoryTests.ObjectView]::BaseType($wrapper)
+        Properties = [PSSharedMemoryTests.ObjectView]::Properties($wrapper)
+    }
+}
+
+# The same objects: the same canonical CliXml, and, item by item, the same type names, properties in the same
+# order with values of the same types (and DateTime kinds), and the same items being one object.
+function Assert-SameObjects($Actual, $Expected) {
+    $Actual = @($Actual)
+    $Expected = @($Expected)
+    ConvertTo-CanonicalCliXml $Actual | Should -BeExactly (ConvertTo-CanonicalCliXml $Expected)
+    $Actual.Count | Should -Be $Expected.Count
+    for ($i = 0; $i -lt $Expected.Count; $i++) {
+        $a = $Actual[$i]
+        $e = $Expected[$i]
+        if ($null -eq $e) { $a | Should -BeNullOrEmpty; continue }
+        $aw = Get-PSObjectView $a
+        $ew = Get-PSObjectView $e
+        ($aw.TypeNames -join ',') | Should -BeExactly ($ew.TypeNames -join ',')
+        $aw.BaseType | Should -Be $ew.BaseType
+        $expectedProperties = $ew.Properties
+        $actualProperties = $aw.Properties
+        ($actualProperties.Name -join ',') | Should -BeExactly ($expectedProperties.Name -join ',')
+        for ($k = 0; $k -lt $expectedProperties.Count; $k++) {
+            $property = $expectedProperties[$k].Name
+            $av = $actualProperties[$k].Value
+            $ev = $expectedProperties[$k].Value
+            $(if ($null -eq $av) { 'null' } else { $av.GetType().FullName }) | Should -Be $(if ($null -eq $ev) { 'null' } else { $ev.GetType().FullName }) -Because "property $property"
+            if ($ev -is [datetime]) { $av.Kind | Should -Be $ev.Kind -Because "property $property" }
+            if ($ev -is [System.Collections.IDictionary] -and $ev.Count -gt 0) {
+                # PSSerializer gives dictionaries PowerShell's case-insensitive keys (unless two keys clash).
+                $key = @($ev.Keys)[0]
+                if ($key -is [string]) { $av.Contains($key.ToUpperInvariant()) | Should -Be $ev.Contains($key.ToUpperInvariant()) -Because "property $property" }
+            }
+        }
+        for ($j = 0; $j -lt $i; $j++) {
+            [object]::ReferenceEquals($Actual[$j], $a) | Should -Be ([object]::ReferenceEquals($Expected[$j], $e)) -Because "items $j and $i"
+        }
+    }
+}
+
+# Test-only C#: a reader for header fields, a host that records confirmation prompts, and a view of objects. Compiled on
 # first use, so test files that need neither do not pay for it.
 $script:TestTypesSource = @'
 using System;
@@ -122,6 +201,14 @@ using System.Security;
 
 namespace PSSharedMemoryTests
 {
+    /// <summary>What PowerShell shows of an object as a PSObject, which script cannot ask when a note is named psobject.</summary>
+    public static class ObjectView
+    {
+        public static string[] TypeNames(PSObject value) { return new List<string>(value.TypeNames).ToArray(); }
+        public static Type BaseType(PSObject value) { return value.BaseObject.GetType(); }
+        public static PSPropertyInfo[] Properties(PSObject value) { return new List<PSPropertyInfo>(value.Properties).ToArray(); }
+    }
+
     public static class SegmentHeaderReader
     {
         [DllImport("libc", EntryPoint = "open", SetLastError = true)]
@@ -226,7 +313,7 @@ namespace PSSharedMemoryTests
 '@
 
 function Add-TestType {
-    if (-not ('PSSharedMemoryTests.SegmentHeaderReader' -as [type])) {
+    if (-not ('PSSharedMemoryTests.ObjectView' -as [type])) {
         Add-Type -TypeDefinition $script:TestTypesSource
     }
 }

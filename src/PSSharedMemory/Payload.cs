@@ -30,8 +30,7 @@ namespace PSSharedMemory
                     contentType = SharedMemoryContentType.Bytes;
                     break;
                 default:
-                    // An array reads back as its items either way, so its items can take the fast writer.
-                    text = ToCliXml(value, unwrapped is object?[] array ? array : new[] { value }, depth);
+                    text = ToCliXml(value, depth);
                     contentType = SharedMemoryContentType.CliXml;
                     break;
             }
@@ -66,7 +65,7 @@ namespace PSSharedMemory
                     continue;
                 }
 
-                text = ToCliXml(items, items, depth);
+                text = ToCliXml(items, depth);
                 bytes = null;
                 contentType = SharedMemoryContentType.CliXml;
                 return;
@@ -102,12 +101,13 @@ namespace PSSharedMemory
 
         private static readonly string[] s_lineBreaks = { "\r\n", "\n", "\r" };
 
-        public static object[] FromCliXml(string xml) => PSSerializer.DeserializeAsList(xml);
+        /// <summary>The objects stored CliXml holds, as PSSerializer.DeserializeAsList returns them.</summary>
+        public static object[] FromCliXml(string xml) => FastCliXml.TryDeserialize(xml) ?? PSSerializer.DeserializeAsList(xml);
 
-        // Plain PSCustomObjects take the fast writer; its top-level objects read back as what PSSerializer's
-        // single object or collection would. Below depth 2 a collection's items would be cut, so PSSerializer decides.
-        private static string ToCliXml(object? value, object?[] items, int depth) =>
-            (depth >= 2 ? FastCliXml.TrySerialize(items) : null) ?? PSSerializer.Serialize(value, depth);
+        // The fast writer takes what no depth can cut (PSCustomObjects, plain values, lists and hashtables of them),
+        // so its CliXml reads back as PSSerializer's at any depth would.
+        private static string ToCliXml(object? value, int depth) =>
+            FastCliXml.TrySerialize(value) ?? PSSerializer.Serialize(value, depth);
 
         private static object? Unwrap(object? value) => value is PSObject wrapped ? wrapped.BaseObject : value;
     }

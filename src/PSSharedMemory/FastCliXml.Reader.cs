@@ -1,0 +1,1061 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Collections.ObjectModel;
+using System.Collections.Specialized;
+using System.Globalization;
+using System.Management.Automation;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Threading;
+using System.Xml;
+
+namespace PSSharedMemory
+{
+    /// <content>The reader: what PSSerializer.DeserializeAsList makes of CliXml, for the shapes the writer writes.</content>
+    internal static partial class FastCliXml
+    {
+        /// <summary>
+        /// The objects <paramref name="xml"/> holds, exactly as PSSerializer.DeserializeAsList would return them, or
+        /// null when it holds anything the fast reader does not read (PSSerializer then reads, or refuses, it).
+        /// </summary>
+        public static object[]? TryDeserialize(string xml)
+        {
+            object[]? objects = null;
+            try
+            {
+                if (PSObjectInternals.Available)
+                {
+                    objects = new Reader(xml).TryRead();
+                }
+            }
+            catch (Exception e) when (!(e is OutOfMemoryException))
+            {
+                // Whatever the fast reader cannot make sense of, PSSerializer reads or reports itself.
+                objects = null;
+            }
+
+            Interlocked.Increment(ref objects is null ? ref s_fallbackReads : ref s_fastReads);
+            return objects;
+        }
+
+        /// <summary>
+        /// A forward-only parser over the CliXml text. It reads the XML that PSSerializer's own reader would read the
+        /// same way (elements in the CliXml namespace, double- or single-quoted attributes, the predefined and
+        /// numeric entities, whitespace between elements) and gives up on the rest: comments, CDATA, declarations,
+        /// prefixes, line breaks that XML would normalize, and every CliXml element it does not build.
+        /// </summary>
+        private sealed class Reader
+        {
+            private const string DeserializedPrefix = "Deserialized.";
+            private const string CimInstanceTypeName = "Deserialized.Microsoft.Management.Infrastructure.CimInstance";
+            private const int MaxNesting = 40;
+
+            private readonly string _xml;
+            private readonly Dictionary<int, PSObject?> _objects = new Dictionary<int, PSObject?>();
+            private readonly Dictionary<int, TypeNames> _typeNames = new Dictionary<int, TypeNames>();
+            private readonly string?[] _nameCache = new string?[256];
+            private readonly HashSet<string> _notedNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            private int _pos;
+            private int _nesting;
+
+            public Reader(string xml)
+            {
+                _xml = xml;
+            }
+
+            /// <summary>The top-level objects, or null.</summary>
+            [MethodImpl(Optimized)]
+            public object[]? TryRead()
+            {
+                SkipWhitespace();
+                if (!TryReadStartTag(out Tag root, isRoot: true) || !root.Is("Objs") || root.Version != "1.1.0.1" || root.Namespace != Namespace || root.Name is not null || root.RefId >= 0)
+                {
+                    return null;
+                }
+
+                // A null item is a null in the array, as PSSerializer returns it.
+                var objects = new List<object>();
+                if (!root.IsEmpty)
+                {
+                    while (true)
+                    {
+                        SkipWhitespace();
+                        if (AtEndTag())
+                        {
+                            if (!TryReadEndTag(root))
+                            {
+                                return null;
+                            }
+
+                            break;
+                        }
+
+                        if (!TryReadStartTag(out Tag item) || !TryReadValue(item, out object? value))
+                        {
+                            return null;
+                        }
+
+                        objects.Add(value!);
+                    }
+                }
+
+                SkipWhitespace();
+                return _pos == _xml.Length ? objects.ToArray() : null;
+            }
+
+            // One object whose start tag was read: a known primitive, a null, a reference or an <Obj>.
+            [MethodImpl(Optimized)]
+            private bool TryReadValue(Tag tag, out object? value)
+            {
+                value = null;
+                if (tag.Is("Obj"))
+                {
+                    PSObject? obj = TryReadObject(tag);
+                    value = obj;
+                    return obj is not null;
+                }
+
+                if (tag.Is("Nil"))
+                {
+                    return tag.IsEmpty || TryReadEndTag(tag);
+                }
+
+                if (tag.Is("Ref"))
+                {
+                    if (tag.RefId < 0 || !_objects.TryGetValue(tag.RefId, out PSObject? referenced) || referenced is null)
+                    {
+                        return false;
+                    }
+
+                    value = referenced;
+                    return tag.IsEmpty || TryReadEndTag(tag);
+                }
+
+                return TryReadPrimitive(tag, out value);
+            }
+
+            [MethodImpl(Optimized)]
+
+            private bool TryReadPrimitive(Tag tag, out object? value)
+            {
+                value = null;
+                int start;
+                int length;
+                bool entities;
+                if (tag.IsEmpty)
+                {
+                    start = _pos;
+                    length = 0;
+                    entities = false;
+                }
+                else if (!TryReadText(out start, out length, out entities) || !TryReadEndTag(tag))
+                {
+                    return false;
+                }
+
+                switch (tag.Length)
+                {
+                    case 1:
+                        switch (_xml[tag.Start])
+                        {
+                            case 'S': value = DecodeName(Text(start, length, entities)); return true;
+                            case 'B': value = IsText(start, length, "true") || (!IsText(start, length, "false") && XmlConvert.ToBoolean(Text(start, length, entities))); return true;
+                            case 'C': value = (char)XmlConvert.ToUInt16(Text(start, length, entities)); return true;
+                            case 'D': value = XmlConvert.ToDecimal(Text(start, length, entities)); return true;
+                            case 'G': value = XmlConvert.ToGuid(Text(start, length, entities)); return true;
+                        }
+
+                        return false;
+                    case 2:
+                        if (tag.Is("Db"))
+                        {
+                            value = XmlConvert.ToDouble(Text(start, length, entities));
+                            return true;
+                        }
+
+                        if (tag.Is("DT"))
+                        {
+                            value = XmlConvert.ToDateTime(Text(start, length, entities), XmlDateTimeSerializationMode.RoundtripKind);
+                            return true;
+                        }
+
+                        if (tag.Is("TS"))
+                        {
+                            value = XmlConvert.ToTimeSpan(Text(start, length, entities));
+                            return true;
+                        }
+
+                        if (tag.Is("Sg"))
+                        {
+                            value = XmlConvert.ToSingle(Text(start, length, entities));
+                            return true;
+                        }
+
+                        if (tag.Is("By"))
+                        {
+                            value = XmlConvert.ToByte(Text(start, length, entities));
+                            return true;
+                        }
+
+                        if (tag.Is("SB"))
+                        {
+                            value = XmlConvert.ToSByte(Text(start, length, entities));
+                            return true;
+                        }
+
+                        if (tag.Is("BA"))
+                        {
+                            value = Convert.FromBase64String(Text(start, length, entities));
+                            return true;
+                        }
+
+                        return false;
+                    case 3:
+                        if (tag.Is("I32"))
+                        {
+                            value = !entities && TryParseInteger(start, length, out long small) && small >= int.MinValue && small <= int.MaxValue
+                                ? (int)small
+                                : XmlConvert.ToInt32(Text(start, length, entities));
+                            return true;
+                        }
+
+                        if (tag.Is("I64"))
+                        {
+                            value = !entities && TryParseInteger(start, length, out long large) ? large : XmlConvert.ToInt64(Text(start, length, entities));
+                            return true;
+                        }
+
+                        if (tag.Is("I16"))
+                        {
+                            value = XmlConvert.ToInt16(Text(start, length, entities));
+                            return true;
+                        }
+
+                        if (tag.Is("U16"))
+                        {
+                            value = XmlConvert.ToUInt16(Text(start, length, entities));
+                            return true;
+                        }
+
+                        if (tag.Is("U32"))
+                        {
+                            value = XmlConvert.ToUInt32(Text(start, length, entities));
+                            return true;
+                        }
+
+                        if (tag.Is("U64"))
+                        {
+                            value = XmlConvert.ToUInt64(Text(start, length, entities));
+                            return true;
+                        }
+
+                        if (tag.Is("URI"))
+                        {
+                            value = new Uri(DecodeName(Text(start, length, entities)), UriKind.RelativeOrAbsolute);
+                            return true;
+                        }
+
+                        if (tag.Is("SBK"))
+                        {
+                            // PSSerializer reads a script block back as its text.
+                            value = DecodeName(Text(start, length, entities));
+                            return true;
+                        }
+
+                        return false;
+                    case 7:
+                        if (tag.Is("Version"))
+                        {
+                            value = new Version(Text(start, length, entities));
+                            return true;
+                        }
+
+                        return false;
+                }
+
+                return false;
+            }
+
+            // <Obj>: a property bag with notes, or a list or dictionary, with type names and perhaps notes.
+            [MethodImpl(Optimized)]
+            private PSObject? TryReadObject(Tag tag)
+            {
+                if (++_nesting > MaxNesting)
+                {
+                    return null;
+                }
+
+                if (tag.RefId >= 0)
+                {
+                    // Known, but not yet built: a reference to it from inside (a list holding itself) is left to PSSerializer.
+                    _objects[tag.RefId] = null;
+                }
+
+                TypeNames? typeNames = null;
+                PSObject? result = null;
+                bool members = false;
+                if (!tag.IsEmpty)
+                {
+                    while (true)
+                    {
+                        SkipWhitespace();
+                        if (AtEndTag())
+                        {
+                            if (!TryReadEndTag(tag))
+                            {
+                                return null;
+                            }
+
+                            break;
+                        }
+
+                        if (!TryReadStartTag(out Tag child) || child.Name is not null)
+                        {
+                            return null;
+                        }
+
+                        if (child.Is("TN") || child.Is("TNRef"))
+                        {
+                            if (typeNames is not null || result is not null)
+                            {
+                                return null;
+                            }
+
+                            typeNames = child.Is("TN") ? TryReadTypeNames(child) : TryReadTypeNamesReference(child);
+                            if (typeNames is null)
+                            {
+                                return null;
+                            }
+                        }
+                        else if (child.Is("MS"))
+                        {
+                            if (members || child.RefId >= 0)
+                            {
+                                return null;
+                            }
+
+                            members = true;
+                            result ??= typeNames is null ? null : Register(tag, new PSObject(), typeNames);
+                            if (result is null || !TryReadMembers(child, result))
+                            {
+                                return null;
+                            }
+                        }
+                        else
+                        {
+                            if (result is not null || child.RefId >= 0)
+                            {
+                                return null;
+                            }
+
+                            object? container = typeNames is null ? null : TryReadContainer(child, typeNames);
+                            result = container is null ? null : Register(tag, new PSObject(container), typeNames!);
+                            if (result is null)
+                            {
+                                return null;
+                            }
+                        }
+                    }
+                }
+
+                // Without type names PSSerializer would consult the type table for the bare object's own: leave it that.
+                result ??= typeNames is null ? null : Register(tag, new PSObject(), typeNames);
+                _nesting--;
+                return result;
+            }
+
+            // The object, with the type names read, known by its RefId from now on; or null when the type table
+            // would turn objects of these type names into something else (PSSerializer rehydrates them).
+            [MethodImpl(Optimized)]
+            private PSObject? Register(Tag tag, PSObject obj, TypeNames typeNames)
+            {
+                PSObjectInternals.SetTypeNames(obj, typeNames.Shared);
+
+                if (typeNames.Rehydrated is null)
+                {
+                    // A type whose deserialized form has PSStandardMembers (TargetTypeForDeserialization) is PSSerializer's.
+                    typeNames.Rehydrated = typeNames.CimInstance || obj.Members["PSStandardMembers"] is not null;
+                }
+
+                if (typeNames.Rehydrated == true)
+                {
+                    return null;
+                }
+
+                if (tag.RefId >= 0)
+                {
+                    _objects[tag.RefId] = obj;
+                }
+
+                return obj;
+            }
+
+            [MethodImpl(Optimized)]
+
+            private bool TryReadMembers(Tag tag, PSObject target)
+            {
+                if (tag.IsEmpty)
+                {
+                    return true;
+                }
+
+                while (true)
+                {
+                    SkipWhitespace();
+                    if (AtEndTag())
+                    {
+                        return TryReadEndTag(tag);
+                    }
+
+                    if (!TryReadStartTag(out Tag member) || member.Name is null || member.Name.Length == 0 || member.Is("MS")
+                        || !TryReadValue(member, out object? value))
+                    {
+                        return false;
+                    }
+
+                    // As PSSerializer adds a note: no check for reserved names, and a repeated name replaces the note.
+                    PSObjectInternals.AddInstanceMember(target, new PSNoteProperty(member.Name, value));
+                    if (_notedNames.Add(member.Name))
+                    {
+                        PSObjectInternals.NoteInstanceMember(member.Name);
+                    }
+                }
+            }
+
+            [MethodImpl(Optimized)]
+
+            private object? TryReadContainer(Tag tag, TypeNames typeNames)
+            {
+                if (tag.Is("DCT"))
+                {
+                    return TryReadDictionary(tag, typeNames);
+                }
+
+                bool stack = tag.Is("STK");
+                bool queue = tag.Is("QUE");
+                if (!stack && !queue && !tag.Is("LST") && !tag.Is("IE"))
+                {
+                    return null;
+                }
+
+                var list = new ArrayList();
+                if (!tag.IsEmpty)
+                {
+                    while (true)
+                    {
+                        SkipWhitespace();
+                        if (AtEndTag())
+                        {
+                            if (!TryReadEndTag(tag))
+                            {
+                                return null;
+                            }
+
+                            break;
+                        }
+
+                        if (!TryReadStartTag(out Tag item) || !TryReadValue(item, out object? value))
+                        {
+                            return null;
+                        }
+
+                        list.Add(value);
+                    }
+                }
+
+                if (stack)
+                {
+                    list.Reverse();
+                    return new Stack(list);
+                }
+
+                return queue ? new Queue(list) : (object)list;
+            }
+
+            // As PSSerializer builds a dictionary: keys compared as PowerShell does until two clash, then as .NET does.
+            [MethodImpl(Optimized)]
+            private object? TryReadDictionary(Tag tag, TypeNames typeNames)
+            {
+                bool ordered = typeNames.Names.Length > 0
+                    && MaskPrefix(typeNames.Names[0]) == typeof(OrderedDictionary).FullName;
+                IDictionary dictionary = ordered
+                    ? new OrderedDictionary(StringComparer.CurrentCultureIgnoreCase)
+                    : (IDictionary)new Hashtable(StringComparer.CurrentCultureIgnoreCase);
+                bool clashed = false;
+                if (tag.IsEmpty)
+                {
+                    return dictionary;
+                }
+
+                while (true)
+                {
+                    SkipWhitespace();
+                    if (AtEndTag())
+                    {
+                        return TryReadEndTag(tag) ? dictionary : null;
+                    }
+
+                    if (!TryReadStartTag(out Tag entry) || !entry.Is("En") || entry.IsEmpty || entry.Name is not null || entry.RefId >= 0)
+                    {
+                        return null;
+                    }
+
+                    SkipWhitespace();
+                    if (!TryReadStartTag(out Tag keyTag) || !string.Equals(keyTag.Name, "Key", StringComparison.OrdinalIgnoreCase)
+                        || !TryReadValue(keyTag, out object? key) || key is null)
+                    {
+                        return null;
+                    }
+
+                    SkipWhitespace();
+                    if (!TryReadStartTag(out Tag valueTag) || !string.Equals(valueTag.Name, "Value", StringComparison.OrdinalIgnoreCase)
+                        || !TryReadValue(valueTag, out object? value))
+                    {
+                        return null;
+                    }
+
+                    SkipWhitespace();
+                    if (!TryReadEndTag(entry))
+                    {
+                        return null;
+                    }
+
+                    if (dictionary.Contains(key))
+                    {
+                        if (clashed)
+                        {
+                            // PSSerializer would fall back to comparing keys by reference.
+                            return null;
+                        }
+
+                        clashed = true;
+                        IDictionary copy = ordered ? new OrderedDictionary(dictionary.Count) : (IDictionary)new Hashtable(dictionary.Count);
+                        foreach (DictionaryEntry existing in dictionary)
+                        {
+                            copy.Add(existing.Key, existing.Value);
+                        }
+
+                        dictionary = copy;
+                        if (dictionary.Contains(key))
+                        {
+                            return null;
+                        }
+                    }
+
+                    dictionary.Add(key, value);
+                }
+            }
+
+            private TypeNames? TryReadTypeNames(Tag tag)
+            {
+                var names = new List<string>();
+                bool cimInstance = false;
+                if (!tag.IsEmpty)
+                {
+                    while (true)
+                    {
+                        SkipWhitespace();
+                        if (AtEndTag())
+                        {
+                            if (!TryReadEndTag(tag))
+                            {
+                                return null;
+                            }
+
+                            break;
+                        }
+
+                        if (!TryReadStartTag(out Tag item) || !item.Is("T") || item.Name is not null || item.RefId >= 0)
+                        {
+                            return null;
+                        }
+
+                        string name = string.Empty;
+                        if (!item.IsEmpty)
+                        {
+                            if (!TryReadText(out int start, out int length, out bool entities) || !TryReadEndTag(item))
+                            {
+                                return null;
+                            }
+
+                            name = DecodeName(Text(start, length, entities));
+                        }
+
+                        if (name.Length == 0)
+                        {
+                            continue;
+                        }
+
+                        if (!name.StartsWith(DeserializedPrefix, StringComparison.OrdinalIgnoreCase))
+                        {
+                            name = DeserializedPrefix + name;
+                        }
+
+                        cimInstance |= string.Equals(name, CimInstanceTypeName, StringComparison.OrdinalIgnoreCase);
+                        names.Add(name);
+                    }
+                }
+
+                var typeNames = new TypeNames(names.ToArray(), cimInstance);
+                if (tag.RefId >= 0)
+                {
+                    _typeNames[tag.RefId] = typeNames;
+                }
+
+                return typeNames;
+            }
+
+            private TypeNames? TryReadTypeNamesReference(Tag tag)
+            {
+                if (tag.RefId < 0 || !_typeNames.TryGetValue(tag.RefId, out TypeNames? typeNames) || !(tag.IsEmpty || TryReadEndTag(tag)))
+                {
+                    return null;
+                }
+
+                return typeNames;
+            }
+
+            private static string MaskPrefix(string typeName) =>
+                typeName.StartsWith(DeserializedPrefix, StringComparison.OrdinalIgnoreCase) ? typeName.Substring(DeserializedPrefix.Length) : typeName;
+
+            // CliXml's own escape (_xHHHH_), undone as PSSerializer undoes it.
+            [MethodImpl(Optimized)]
+            private static string DecodeName(string text) => text.IndexOf('_') < 0 ? text : XmlConvert.DecodeName(text);
+
+            // ---- XML ----
+
+            [MethodImpl(Optimized)]
+
+            private void SkipWhitespace()
+            {
+                while (_pos < _xml.Length)
+                {
+                    char c = _xml[_pos];
+                    if (c != ' ' && c != '\n' && c != '\t' && c != '\r')
+                    {
+                        return;
+                    }
+
+                    _pos++;
+                }
+            }
+
+            [MethodImpl(Optimized)]
+
+            private bool AtEndTag() => _pos + 1 < _xml.Length && _xml[_pos] == '<' && _xml[_pos + 1] == '/';
+
+            // A start tag and its attributes: N (decoded), RefId (a number), and on the root Version and xmlns.
+            [MethodImpl(Optimized)]
+            private bool TryReadStartTag(out Tag tag, bool isRoot = false)
+            {
+                tag = default;
+                if (_pos >= _xml.Length || _xml[_pos] != '<')
+                {
+                    return false;
+                }
+
+                int nameStart = ++_pos;
+                while (_pos < _xml.Length && IsNameChar(_xml[_pos]))
+                {
+                    _pos++;
+                }
+
+                if (_pos == nameStart || _pos >= _xml.Length)
+                {
+                    return false;
+                }
+
+                tag = new Tag(_xml, nameStart, _pos - nameStart);
+                while (true)
+                {
+                    bool spaced = _pos < _xml.Length && IsWhitespace(_xml[_pos]);
+                    SkipWhitespace();
+                    if (_pos >= _xml.Length)
+                    {
+                        return false;
+                    }
+
+                    char c = _xml[_pos];
+                    if (c == '>')
+                    {
+                        _pos++;
+                        return isRoot || (tag.Version is null && tag.Namespace is null);
+                    }
+
+                    if (c == '/')
+                    {
+                        if (_pos + 1 >= _xml.Length || _xml[_pos + 1] != '>')
+                        {
+                            return false;
+                        }
+
+                        _pos += 2;
+                        tag.IsEmpty = true;
+                        return isRoot || (tag.Version is null && tag.Namespace is null);
+                    }
+
+                    int attributeStart = _pos;
+                    while (_pos < _xml.Length && IsNameChar(_xml[_pos]))
+                    {
+                        _pos++;
+                    }
+
+                    int attributeLength = _pos - attributeStart;
+                    SkipWhitespace();
+                    if (!spaced || attributeLength == 0 || _pos >= _xml.Length || _xml[_pos] != '=')
+                    {
+                        return false;
+                    }
+
+                    _pos++;
+                    SkipWhitespace();
+                    if (!TryReadAttributeValue(out int valueStart, out int valueLength, out bool entities))
+                    {
+                        return false;
+                    }
+
+                    if (!tag.TrySetAttribute(this, attributeStart, attributeLength, valueStart, valueLength, entities))
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            [MethodImpl(Optimized)]
+
+            private bool TryReadAttributeValue(out int start, out int length, out bool entities)
+            {
+                start = length = 0;
+                entities = false;
+                if (_pos >= _xml.Length || (_xml[_pos] != '"' && _xml[_pos] != '\''))
+                {
+                    return false;
+                }
+
+                char quote = _xml[_pos++];
+                start = _pos;
+                while (_pos < _xml.Length)
+                {
+                    char c = _xml[_pos];
+                    if (c == quote)
+                    {
+                        length = _pos++ - start;
+                        return true;
+                    }
+
+                    // XML turns line breaks and tabs in attributes into spaces: PSSerializer never writes them raw.
+                    if (c == '<' || c < ' ')
+                    {
+                        return false;
+                    }
+
+                    entities |= c == '&';
+                    _pos++;
+                }
+
+                return false;
+            }
+
+            // Character data up to the next tag: no markup but entities, and no line break XML would normalize.
+            [MethodImpl(Optimized)]
+            private bool TryReadText(out int start, out int length, out bool entities)
+            {
+                start = _pos;
+                entities = false;
+                while (_pos < _xml.Length)
+                {
+                    char c = _xml[_pos];
+                    if (c == '<')
+                    {
+                        length = _pos - start;
+                        return true;
+                    }
+
+                    if (c == '>' || c == '\r' || (c < ' ' && c != '\n' && c != '\t'))
+                    {
+                        break;
+                    }
+
+                    entities |= c == '&';
+                    _pos++;
+                }
+
+                length = 0;
+                return false;
+            }
+
+            [MethodImpl(Optimized)]
+
+            private bool TryReadEndTag(Tag tag)
+            {
+                int end = _pos + 2 + tag.Length;
+                if (end >= _xml.Length || _xml[_pos] != '<' || _xml[_pos + 1] != '/'
+                    || string.CompareOrdinal(_xml, _pos + 2, _xml, tag.Start, tag.Length) != 0)
+                {
+                    return false;
+                }
+
+                _pos = end;
+                SkipWhitespace();
+                if (_pos >= _xml.Length || _xml[_pos] != '>')
+                {
+                    return false;
+                }
+
+                _pos++;
+                return true;
+            }
+
+            [MethodImpl(Optimized)]
+
+            private bool IsText(int start, int length, string expected) =>
+                length == expected.Length && string.CompareOrdinal(_xml, start, expected, 0, length) == 0;
+
+            [MethodImpl(Optimized)]
+
+            private string Text(int start, int length, bool entities) =>
+                entities ? Unescape(start, length) : _xml.Substring(start, length);
+
+            // A property name, shared between the objects that have it.
+            [MethodImpl(Optimized)]
+            private string NameAt(int start, int length, bool entities)
+            {
+                if (entities)
+                {
+                    return DecodeName(Unescape(start, length));
+                }
+
+                int hash = length;
+                for (int i = start; i < start + length; i++)
+                {
+                    hash = (hash * 31) + _xml[i];
+                }
+
+                ref string? cached = ref _nameCache[hash & 255];
+                if (cached is not null && cached.Length == length && string.CompareOrdinal(cached, 0, _xml, start, length) == 0)
+                {
+                    return cached;
+                }
+
+                cached = DecodeName(_xml.Substring(start, length));
+                return cached;
+            }
+
+            // Canonical integers only ([-]digits, at most 18); anything else goes to XmlConvert.
+            [MethodImpl(Optimized)]
+            private bool TryParseInteger(int start, int length, out long value)
+            {
+                value = 0;
+                int i = start;
+                int end = start + length;
+                bool negative = i < end && _xml[i] == '-';
+                if (negative)
+                {
+                    i++;
+                }
+
+                if (i == end || end - i > 18)
+                {
+                    return false;
+                }
+
+                for (; i < end; i++)
+                {
+                    int digit = _xml[i] - '0';
+                    if (digit < 0 || digit > 9)
+                    {
+                        return false;
+                    }
+
+                    value = (value * 10) + digit;
+                }
+
+                if (negative)
+                {
+                    value = -value;
+                }
+
+                return true;
+            }
+
+            private string Unescape(int start, int length)
+            {
+                var text = new StringBuilder(length);
+                int end = start + length;
+                for (int i = start; i < end; i++)
+                {
+                    char c = _xml[i];
+                    if (c != '&')
+                    {
+                        text.Append(c);
+                        continue;
+                    }
+
+                    int semicolon = _xml.IndexOf(';', i + 1, end - i - 1);
+                    if (semicolon < 0)
+                    {
+                        throw new FormatException("An entity does not end.");
+                    }
+
+                    string entity = _xml.Substring(i + 1, semicolon - i - 1);
+                    switch (entity)
+                    {
+                        case "amp": text.Append('&'); break;
+                        case "lt": text.Append('<'); break;
+                        case "gt": text.Append('>'); break;
+                        case "quot": text.Append('"'); break;
+                        case "apos": text.Append('\''); break;
+                        default: text.Append(CharacterReference(entity)); break;
+                    }
+
+                    i = semicolon;
+                }
+
+                return text.ToString();
+            }
+
+            private static string CharacterReference(string entity)
+            {
+                if (entity.Length < 2 || entity[0] != '#')
+                {
+                    throw new FormatException("An entity other than XML's own.");
+                }
+
+                int code = entity[1] == 'x'
+                    ? int.Parse(entity.Substring(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture)
+                    : int.Parse(entity.Substring(1), NumberStyles.None, CultureInfo.InvariantCulture);
+                bool valid = code == 0x9 || code == 0xA || code == 0xD
+                    || (code >= 0x20 && code <= 0xD7FF) || (code >= 0xE000 && code <= 0xFFFD) || (code >= 0x10000 && code <= 0x10FFFF);
+                if (!valid)
+                {
+                    throw new FormatException("A character reference to a character XML does not allow.");
+                }
+
+                return char.ConvertFromUtf32(code);
+            }
+
+            [MethodImpl(Optimized)]
+
+            private static bool IsWhitespace(char c) => c == ' ' || c == '\n' || c == '\t' || c == '\r';
+
+            // Element and attribute names of CliXml: ASCII letters and digits, and xmlns. A ':' (a prefix) is refused.
+            [MethodImpl(Optimized)]
+            private static bool IsNameChar(char c) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+            /// <summary>A start tag as read.</summary>
+            private struct Tag
+            {
+                private readonly string _xml;
+
+                public Tag(string xml, int start, int length)
+                {
+                    _xml = xml;
+                    Start = start;
+                    Length = length;
+                    IsEmpty = false;
+                    Name = null;
+                    RefId = -1;
+                    Version = null;
+                    Namespace = null;
+                }
+
+                /// <summary>Where the element's name starts in the text.</summary>
+                public int Start { get; }
+
+                /// <summary>The length of the element's name.</summary>
+                public int Length { get; }
+
+                /// <summary>Whether the tag closes itself.</summary>
+                public bool IsEmpty { get; set; }
+
+                /// <summary>The decoded N attribute: a property's name.</summary>
+                public string? Name { get; private set; }
+
+                /// <summary>The RefId attribute, or -1.</summary>
+                public int RefId { get; private set; }
+
+                /// <summary>The root's Version attribute.</summary>
+                public string? Version { get; private set; }
+
+                /// <summary>The root's xmlns attribute.</summary>
+                public string? Namespace { get; private set; }
+
+                [MethodImpl(Optimized)]
+
+                public bool Is(string name) => Length == name.Length && string.CompareOrdinal(_xml, Start, name, 0, Length) == 0;
+
+                /// <summary>Takes one attribute; false for a repeated or unknown one, or a RefId that is not a small number.</summary>
+                [MethodImpl(Optimized)]
+                public bool TrySetAttribute(Reader reader, int nameStart, int nameLength, int valueStart, int valueLength, bool entities)
+                {
+                    if (IsName(nameStart, nameLength, "N") && Name is null)
+                    {
+                        Name = reader.NameAt(valueStart, valueLength, entities);
+                        return true;
+                    }
+
+                    if (IsName(nameStart, nameLength, "RefId") && RefId < 0 && !entities && valueLength > 0 && valueLength <= 9)
+                    {
+                        int id = 0;
+                        for (int i = valueStart; i < valueStart + valueLength; i++)
+                        {
+                            int digit = _xml[i] - '0';
+                            if (digit < 0 || digit > 9)
+                            {
+                                return false;
+                            }
+
+                            id = (id * 10) + digit;
+                        }
+
+                        RefId = id;
+                        return true;
+                    }
+
+                    if (IsName(nameStart, nameLength, "Version") && Version is null)
+                    {
+                        Version = reader.Text(valueStart, valueLength, entities);
+                        return true;
+                    }
+
+                    if (IsName(nameStart, nameLength, "xmlns") && Namespace is null)
+                    {
+                        Namespace = reader.Text(valueStart, valueLength, entities);
+                        return true;
+                    }
+
+                    return false;
+                }
+
+                [MethodImpl(Optimized)]
+
+                private bool IsName(int start, int length, string name) =>
+                    length == name.Length && string.CompareOrdinal(_xml, start, name, 0, length) == 0;
+            }
+
+            /// <summary>A type name list (&lt;TN&gt;) as PSSerializer gives it to objects: with the Deserialized. prefix.</summary>
+            private sealed class TypeNames
+            {
+                public TypeNames(string[] names, bool cimInstance)
+                {
+                    Names = names;
+                    Shared = PSObjectInternals.NewTypeNames(names);
+                    CimInstance = cimInstance;
+                }
+
+                /// <summary>The names, prefixed.</summary>
+                public string[] Names { get; }
+
+                /// <summary>The names in PowerShell's form, which each object gets a copy of.</summary>
+                public object Shared { get; }
+
+                /// <summary>Whether one of them makes PSSerializer rebuild a CIM instance.</summary>
+                public bool CimInstance { get; }
+
+                /// <summary>Whether PSSerializer would convert such objects (known after the first one is built).</summary>
+                public bool? Rehydrated { get; set; }
+            }
+        }
+    }
+}

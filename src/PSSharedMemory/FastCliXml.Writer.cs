@@ -1,0 +1,706 @@
+using System;
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.ObjectModel;
+using System.Collections.Specialized;
+using System.Globalization;
+using System.Management.Automation;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Threading;
+using System.Xml;
+
+namespace PSSharedMemory
+{
+    /// <content>The writer: what PSSerializer.Serialize(value, depth) writes, for the shapes it knows.</content>
+    internal static partial class FastCliXml
+    {
+        [ThreadStatic]
+        private static Writer? t_writer;
+
+        /// <summary>
+        /// CliXml for <paramref name="value"/> that deserializes exactly as PSSerializer.Serialize(value, depth)
+        /// would for any depth (nothing it writes is cut by depth), or null when PSSerializer must write it.
+        /// </summary>
+        public static string? TrySerialize(object? value)
+        {
+            string? xml = null;
+            if (PSObjectInternals.Available)
+            {
+                // Each thread keeps a writer for its payloads; one already busy on this thread is never shared.
+                Writer writer = t_writer is { Busy: false } idle ? idle : new Writer();
+                t_writer ??= writer;
+                xml = writer.TryWrite(value);
+            }
+
+            Interlocked.Increment(ref xml is null ? ref s_fallbackWrites : ref s_fastWrites);
+            return xml;
+        }
+
+        /// <summary>One payload's writing state: the text so far and the reference ids given out.</summary>
+        private sealed class Writer
+        {
+            // PSSerializer replaces what lies 50 levels down; stay well above that.
+            private const int MaxNesting = 40;
+
+            // A builder that grew past this is not kept for the next payload.
+            private const int MaxKeptCapacity = 4 * 1024 * 1024;
+
+            private static readonly ConcurrentDictionary<Type, TypeInfo> s_types = new ConcurrentDictionary<Type, TypeInfo>();
+
+            private readonly StringBuilder _xml = new StringBuilder(4096);
+            private readonly Dictionary<object, int> _refIds = new Dictionary<object, int>(ReferenceComparer.Instance);
+            private readonly Dictionary<string, int> _typeNameIds = new Dictionary<string, int>(StringComparer.Ordinal);
+            private readonly Dictionary<string, bool> _plainTypeNames = new Dictionary<string, bool>(StringComparer.Ordinal);
+            private readonly Dictionary<object, string> _enumTexts = new Dictionary<object, string>();
+            private Collection<string>? _lastTypeNames;
+            private string _lastTypeNamesKey = string.Empty;
+            private int _nesting;
+            private bool _invalid;
+
+            /// <summary>True while a payload is being written.</summary>
+            public bool Busy { get; private set; }
+
+            /// <summary>The payload's CliXml, or null when some part of it needs PSSerializer.</summary>
+            [MethodImpl(Optimized)]
+            public string? TryWrite(object? value)
+            {
+                Busy = true;
+                try
+                {
+                    _xml.Append(Header);
+                    if (!TryWriteObject(value, null) || _invalid)
+                    {
+                        return null;
+                    }
+
+                    return _xml.Append("</Objs>").ToString();
+                }
+                finally
+                {
+                    _xml.Clear();
+                    if (_xml.Capacity > MaxKeptCapacity)
+                    {
+                        _xml.Capacity = 4096;
+                    }
+
+                    _refIds.Clear();
+                    _typeNameIds.Clear();
+                    _plainTypeNames.Clear();
+                    _enumTexts.Clear();
+                    _lastTypeNames = null;
+                    _nesting = 0;
+                    _invalid = false;
+                    Busy = false;
+                }
+            }
+
+            // One value: an item (name null) or a property. Mirrors PSSerializer's WriteOneObject for the kinds below.
+            [MethodImpl(Optimized)]
+            private bool TryWriteObject(object? source, string? name)
+            {
+                if (source is null)
+                {
+                    StartElement("Nil", name).Append(" />");
+                    return true;
+                }
+
+                if (source is string text)
+                {
+                    // A string is never written as anything else: its members live on its own wrappers.
+                    WriteString("S", name, text);
+                    return true;
+                }
+
+                object value = source;
+                PSObject? wrapper = source as PSObject;
+                if (wrapper is not null)
+                {
+                    value = wrapper.ImmediateBaseObject;
+                    if (value is PSCustomObject)
+                    {
+                        return TryWriteCustomObject(wrapper, name);
+                    }
+
+                    if (value is PSObject || PSObjectInternals.HasDeserializerState(wrapper))
+                    {
+                        return false;
+                    }
+                }
+                else if (PSObjectInternals.HasInstanceTypeNames(source))
+                {
+                    // Type names changed through another wrapper of this very value.
+                    return false;
+                }
+
+                TypeInfo type = TypeOf(value);
+                if (type.Kind == ValueKind.Unknown)
+                {
+                    return false;
+                }
+
+                if (type.Kind == ValueKind.List || type.Kind == ValueKind.Dictionary)
+                {
+                    // Only a wrapper's own members are written after a container, so a bare one may have notes.
+                    if (wrapper is not null && HasSerializableMembers(wrapper))
+                    {
+                        return false;
+                    }
+
+                    return TryWriteContainer(source, wrapper, value, type, name);
+                }
+
+                if (wrapper is not null && !IsDefault(PSObjectInternals.TypeNames(wrapper), type))
+                {
+                    return false;
+                }
+
+                if (type.Kind == ValueKind.Enum)
+                {
+                    return !HasSerializableMembers(source) && TryWriteEnum(source, value, type, name);
+                }
+
+                // A primitive with members of its own, even only those PowerShell adds when its members are looked
+                // at, is an object to PSSerializer.
+                return PSObjectInternals.InstanceMembers(source) is null && TryWritePrimitive(value, type, name);
+            }
+
+            [MethodImpl(Optimized)]
+
+            private bool TryWriteCustomObject(PSObject item, string? name)
+            {
+                if (TryWriteReference(item, name))
+                {
+                    return true;
+                }
+
+                Collection<string> typeNames = PSObjectInternals.TypeNames(item);
+                if (!IsPlain(typeNames) || PSObjectInternals.HasDeserializerState(item) || ++_nesting > MaxNesting)
+                {
+                    return false;
+                }
+
+                StartObject(item, name);
+                WriteTypeNames(typeNames);
+                PSMemberInfoCollection<PSMemberInfo>? members = PSObjectInternals.InstanceMembers(item);
+                if (members is not null)
+                {
+                    bool any = false;
+                    foreach (PSMemberInfo member in members)
+                    {
+                        if (!PSObjectInternals.ShouldSerialize(member))
+                        {
+                            continue;
+                        }
+
+                        if (member is PSNoteProperty note)
+                        {
+                            if (!any)
+                            {
+                                _xml.Append("<MS>");
+                                any = true;
+                            }
+
+                            if (!TryWriteObject(note.Value, note.Name))
+                            {
+                                return false;
+                            }
+                        }
+                        else if (!(member is PSMethodInfo) && !(member is PSPropertySet))
+                        {
+                            // Script, alias and code properties are evaluated, and member sets written, by PSSerializer.
+                            return false;
+                        }
+                    }
+
+                    if (any)
+                    {
+                        _xml.Append("</MS>");
+                    }
+                }
+
+                _xml.Append("</Obj>");
+                _nesting--;
+                return true;
+            }
+
+            [MethodImpl(Optimized)]
+
+            private bool TryWriteContainer(object source, PSObject? wrapper, object value, TypeInfo type, string? name)
+            {
+                if (TryWriteReference(source, name))
+                {
+                    return true;
+                }
+
+                if (++_nesting > MaxNesting)
+                {
+                    return false;
+                }
+
+                StartObject(source, name);
+                WriteTypeNames(wrapper is null ? type.TypeNames : PSObjectInternals.TypeNames(wrapper));
+                if (type.Kind == ValueKind.List)
+                {
+                    _xml.Append("<LST>");
+                    foreach (object? item in (IEnumerable)value)
+                    {
+                        if (!TryWriteObject(item, null))
+                        {
+                            return false;
+                        }
+                    }
+
+                    _xml.Append("</LST>");
+                }
+                else
+                {
+                    _xml.Append("<DCT>");
+                    IDictionaryEnumerator entries = ((IDictionary)value).GetEnumerator();
+                    while (entries.MoveNext())
+                    {
+                        _xml.Append("<En>");
+                        if (!TryWriteObject(entries.Key, "Key") || !TryWriteObject(entries.Value, "Value"))
+                        {
+                            return false;
+                        }
+
+                        _xml.Append("</En>");
+                    }
+
+                    _xml.Append("</DCT>");
+                }
+
+                _xml.Append("</Obj>");
+                _nesting--;
+                return true;
+            }
+
+            [MethodImpl(Optimized)]
+
+            private bool TryWriteEnum(object source, object value, TypeInfo type, string? name)
+            {
+                if (TryWriteReference(source, name))
+                {
+                    return true;
+                }
+
+                if (!IsPlain(type.TypeNames))
+                {
+                    return false;
+                }
+
+                if (!_enumTexts.TryGetValue(value, out string? text))
+                {
+                    text = value.ToString();
+                    _enumTexts.Add(value, text);
+                }
+
+                StartObject(source, name);
+                WriteTypeNames(type.TypeNames);
+                WriteString("ToString", null, text);
+                object underlying = Convert.ChangeType(value, type.Underlying!, CultureInfo.InvariantCulture);
+                if (!TryWritePrimitive(underlying, TypeOf(underlying), null))
+                {
+                    return false;
+                }
+
+                _xml.Append("</Obj>");
+                return true;
+            }
+
+            [MethodImpl(Optimized)]
+
+            private bool TryWritePrimitive(object value, TypeInfo type, string? name)
+            {
+                string tag = type.Tag!;
+                string text;
+                switch (value)
+                {
+                    case int v: text = v.ToString(CultureInfo.InvariantCulture); break;
+                    case long v: text = v.ToString(CultureInfo.InvariantCulture); break;
+                    case bool v: text = v ? "true" : "false"; break;
+                    case double v: text = XmlConvert.ToString(v); break;
+                    case DateTime v: text = XmlConvert.ToString(v, XmlDateTimeSerializationMode.RoundtripKind); break;
+                    case decimal v: text = v.ToString(CultureInfo.InvariantCulture); break;
+                    case float v: text = XmlConvert.ToString(v); break;
+                    case Guid v: text = v.ToString(); break;
+                    case TimeSpan v: text = XmlConvert.ToString(v); break;
+                    case char v: text = ((int)v).ToString(CultureInfo.InvariantCulture); break;
+                    case byte v: text = v.ToString(CultureInfo.InvariantCulture); break;
+                    case sbyte v: text = v.ToString(CultureInfo.InvariantCulture); break;
+                    case short v: text = v.ToString(CultureInfo.InvariantCulture); break;
+                    case ushort v: text = v.ToString(CultureInfo.InvariantCulture); break;
+                    case uint v: text = v.ToString(CultureInfo.InvariantCulture); break;
+                    case ulong v: text = v.ToString(CultureInfo.InvariantCulture); break;
+                    case Version v: text = v.ToString(); break;
+                    case byte[] v: text = Convert.ToBase64String(v); break;
+                    case string v: return TryWriteString(tag, name, v);
+                    case Uri v: return TryWriteString(tag, name, v.ToString());
+                    case ScriptBlock v: return TryWriteString(tag, name, v.ToString());
+                    default: return false;
+                }
+
+                StartElement(tag, name).Append('>').Append(text).Append("</").Append(tag).Append('>');
+                return true;
+            }
+
+            [MethodImpl(Optimized)]
+
+            private bool TryWriteString(string tag, string? name, string text)
+            {
+                WriteString(tag, name, text);
+                return true;
+            }
+
+            // A text element, encoded as PSSerializer encodes it (control characters, surrogates and "_x" as _xHHHH_).
+            [MethodImpl(Optimized)]
+            private void WriteString(string tag, string? name, string text)
+            {
+                StartElement(tag, name).Append('>');
+                AppendEncoded(text, attribute: false);
+                _xml.Append("</").Append(tag).Append('>');
+            }
+
+            [MethodImpl(Optimized)]
+
+            private bool TryWriteReference(object source, string? name)
+            {
+                if (!_refIds.TryGetValue(source, out int refId))
+                {
+                    return false;
+                }
+
+                StartElement("Ref", name).Append(" RefId=\"").Append(refId.ToString(CultureInfo.InvariantCulture)).Append("\" />");
+                return true;
+            }
+
+            [MethodImpl(Optimized)]
+
+            private void StartObject(object source, string? name)
+            {
+                int refId = _refIds.Count;
+                _refIds.Add(source, refId);
+                StartElement("Obj", name).Append(" RefId=\"").Append(refId.ToString(CultureInfo.InvariantCulture)).Append("\">");
+            }
+
+            [MethodImpl(Optimized)]
+
+            private StringBuilder StartElement(string tag, string? name)
+            {
+                _xml.Append('<').Append(tag);
+                if (name is not null)
+                {
+                    _xml.Append(" N=\"");
+                    AppendEncoded(name, attribute: true);
+                    _xml.Append('"');
+                }
+
+                return _xml;
+            }
+
+            [MethodImpl(Optimized)]
+
+            private void WriteTypeNames(Collection<string> typeNames)
+            {
+                if (typeNames.Count == 0)
+                {
+                    return;
+                }
+
+                string key = KeyOf(typeNames);
+                if (_typeNameIds.TryGetValue(key, out int id))
+                {
+                    _xml.Append("<TNRef RefId=\"").Append(id.ToString(CultureInfo.InvariantCulture)).Append("\" />");
+                    return;
+                }
+
+                id = _typeNameIds.Count;
+                _typeNameIds.Add(key, id);
+                _xml.Append("<TN RefId=\"").Append(id.ToString(CultureInfo.InvariantCulture)).Append("\">");
+                foreach (string typeName in typeNames)
+                {
+                    _xml.Append("<T>");
+                    AppendEncoded(typeName, attribute: false);
+                    _xml.Append("</T>");
+                }
+
+                _xml.Append("</TN>");
+            }
+
+            // PSSerializer shares a <TN> between type name lists whose names joined with "@@@" are the same.
+            [MethodImpl(Optimized)]
+            private string KeyOf(Collection<string> typeNames)
+            {
+                if (!ReferenceEquals(typeNames, _lastTypeNames))
+                {
+                    _lastTypeNamesKey = string.Join("@@@", typeNames);
+                    _lastTypeNames = typeNames;
+                }
+
+                return _lastTypeNamesKey;
+            }
+
+            /// <summary>
+            /// Whether the type table adds nothing to objects of these type names that PSSerializer would write or
+            /// obey: no properties (their values are written), member sets (PSStandardMembers sets the depth,
+            /// the serialization method or a target type), or ToString methods (an enum's ToString is written).
+            /// </summary>
+            [MethodImpl(Optimized)]
+            private bool IsPlain(Collection<string> typeNames)
+            {
+                string key = KeyOf(typeNames);
+                if (_plainTypeNames.TryGetValue(key, out bool plain))
+                {
+                    return plain;
+                }
+
+                var probe = new PSObject();
+                Collection<string> probeNames = probe.TypeNames;
+                probeNames.Clear();
+                foreach (string typeName in typeNames)
+                {
+                    probeNames.Add(typeName);
+                }
+
+                plain = true;
+                foreach (PSMemberInfo member in probe.Members)
+                {
+                    if (member is PSPropertyInfo || member is PSMemberSet
+                        || (member is PSMethodInfo && !(member is PSMethod) && string.Equals(member.Name, "ToString", StringComparison.OrdinalIgnoreCase)))
+                    {
+                        plain = false;
+                        break;
+                    }
+                }
+
+                _plainTypeNames.Add(KeyOf(typeNames), plain);
+                return plain;
+            }
+
+            [MethodImpl(Optimized)]
+
+            private static bool HasSerializableMembers(object value)
+            {
+                PSMemberInfoCollection<PSMemberInfo>? members = PSObjectInternals.InstanceMembers(value);
+                if (members is not null)
+                {
+                    foreach (PSMemberInfo member in members)
+                    {
+                        if (PSObjectInternals.ShouldSerialize(member))
+                        {
+                            return true;
+                        }
+                    }
+                }
+
+                return false;
+            }
+
+            [MethodImpl(Optimized)]
+
+            private static bool IsDefault(Collection<string> typeNames, TypeInfo type)
+            {
+                Collection<string> expected = type.TypeNames;
+                if (typeNames.Count != expected.Count)
+                {
+                    return false;
+                }
+
+                for (int i = 0; i < expected.Count; i++)
+                {
+                    if (!string.Equals(typeNames[i], expected[i], StringComparison.Ordinal))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            }
+
+            // Text as PSSerializer writes it: CliXml's own escape (control characters, surrogates and an '_' that
+            // starts "_x" become _xHHHH_), then XML's.
+            [MethodImpl(Optimized)]
+            private void AppendEncoded(string text, bool attribute)
+            {
+                int start = 0;
+                for (int i = 0; i < text.Length; i++)
+                {
+                    char c = text[i];
+                    string? replacement;
+                    if (c > '>' && c < '\u007F' && c != '_')
+                    {
+                        continue;
+                    }
+
+                    if (c >= '\uFFFE')
+                    {
+                        // Not an XML character, and CliXml's escape leaves it: PSSerializer's XmlWriter refuses it.
+                        _invalid = true;
+                    }
+
+                    if (c <= '\u001F' || (c >= '\u007F' && c <= '\u009F') || (c >= '\uD800' && c <= '\uDFFF')
+                        || (c == '_' && i + 1 < text.Length && (text[i + 1] == 'x' || text[i + 1] == 'X')))
+                    {
+                        replacement = null;
+                    }
+                    else if (c == '&')
+                    {
+                        replacement = "&amp;";
+                    }
+                    else if (c == '<')
+                    {
+                        replacement = "&lt;";
+                    }
+                    else if (c == '>')
+                    {
+                        replacement = "&gt;";
+                    }
+                    else if (c == '"' && attribute)
+                    {
+                        replacement = "&quot;";
+                    }
+                    else
+                    {
+                        continue;
+                    }
+
+                    _xml.Append(text, start, i - start);
+                    if (replacement is null)
+                    {
+                        _xml.Append("_x").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture)).Append('_');
+                    }
+                    else
+                    {
+                        _xml.Append(replacement);
+                    }
+
+                    start = i + 1;
+                }
+
+                _xml.Append(text, start, text.Length - start);
+            }
+
+            [MethodImpl(Optimized)]
+
+            private static TypeInfo TypeOf(object value)
+            {
+                Type type = value.GetType();
+                return s_types.TryGetValue(type, out TypeInfo? info) ? info : s_types.GetOrAdd(type, new TypeInfo(type));
+            }
+        }
+
+        /// <summary>What the writer knows of a .NET type.</summary>
+        private sealed class TypeInfo
+        {
+            public TypeInfo(Type type)
+            {
+                Tag = PrimitiveTag(type);
+                if (Tag is not null)
+                {
+                    Kind = ValueKind.Primitive;
+                }
+                else if (type.IsEnum)
+                {
+                    Kind = ValueKind.Enum;
+                    Underlying = Enum.GetUnderlyingType(type);
+                }
+                else if ((type.IsArray && type.GetArrayRank() == 1) || type == typeof(ArrayList)
+                    || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>)))
+                {
+                    Kind = ValueKind.List;
+                }
+                else if (type == typeof(Hashtable) || type == typeof(OrderedDictionary)
+                    || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>)))
+                {
+                    Kind = ValueKind.Dictionary;
+                }
+
+                // The names a wrapper of a value of this type starts with: its .NET type and base types.
+                TypeNames = new Collection<string>();
+                for (Type? t = type; t is not null; t = t.BaseType)
+                {
+                    TypeNames.Add(t.FullName!);
+                }
+            }
+
+            /// <summary>How the writer writes values of the type.</summary>
+            public ValueKind Kind { get; }
+
+            /// <summary>The element a primitive is written as.</summary>
+            public string? Tag { get; }
+
+            /// <summary>An enum's underlying type.</summary>
+            public Type? Underlying { get; }
+
+            /// <summary>The type names of an unwrapped value of the type.</summary>
+            public Collection<string> TypeNames { get; }
+
+            // PSSerializer's known types, by exact type; XmlDocument, ProgressRecord and SecureString are left to it.
+            private static string? PrimitiveTag(Type type)
+            {
+                if (type.IsEnum)
+                {
+                    return null;
+                }
+
+                switch (Type.GetTypeCode(type))
+                {
+                    case TypeCode.Boolean: return "B";
+                    case TypeCode.Byte: return "By";
+                    case TypeCode.Char: return "C";
+                    case TypeCode.DateTime: return "DT";
+                    case TypeCode.Decimal: return "D";
+                    case TypeCode.Double: return "Db";
+                    case TypeCode.Int16: return "I16";
+                    case TypeCode.Int32: return "I32";
+                    case TypeCode.Int64: return "I64";
+                    case TypeCode.SByte: return "SB";
+                    case TypeCode.Single: return "Sg";
+                    case TypeCode.String: return "S";
+                    case TypeCode.UInt16: return "U16";
+                    case TypeCode.UInt32: return "U32";
+                    case TypeCode.UInt64: return "U64";
+                }
+
+                return type == typeof(Guid) ? "G"
+                    : type == typeof(TimeSpan) ? "TS"
+                    : type == typeof(Uri) ? "URI"
+                    : type == typeof(Version) ? "Version"
+                    : type == typeof(byte[]) ? "BA"
+                    : type == typeof(ScriptBlock) ? "SBK"
+                    : null;
+            }
+        }
+
+        /// <summary>How a value is written.</summary>
+        private enum ValueKind
+        {
+            /// <summary>Not by the fast writer.</summary>
+            Unknown,
+
+            /// <summary>One element of PSSerializer's known types.</summary>
+            Primitive,
+
+            /// <summary>An object with type names, ToString and the underlying value.</summary>
+            Enum,
+
+            /// <summary>An object with type names and a list of items.</summary>
+            List,
+
+            /// <summary>An object with type names and key/value entries.</summary>
+            Dictionary,
+        }
+
+        /// <summary>Compares objects by reference, as PSSerializer does to find an object written before.</summary>
+        private sealed class ReferenceComparer : IEqualityComparer<object>
+        {
+            public static readonly ReferenceComparer Instance = new ReferenceComparer();
+
+            public new bool Equals(object? x, object? y) => ReferenceEquals(x, y);
+
+            public int GetHashCode(object obj) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj);
+        }
+    }
+}
