@@ -138,7 +138,7 @@ Describe 'Read-SharedMemory' {
                 "<Objs Version=`"1.1.0.1`" xmlns=`"http://schemas.microsoft.com/powershell/2004/04`"><S>a`r`nb`rc</S></Objs>" } }
         @{ Scenario = 'a tab in a property name, which XML turns into a space'; Path = 'PSSerializer'; Xml = {
                 "<Objs Version=`"1.1.0.1`" xmlns=`"http://schemas.microsoft.com/powershell/2004/04`"><Obj RefId=`"0`"><TN RefId=`"0`"><T>X</T></TN><MS><I32 N=`"a`tb`">1</I32></MS></Obj></Objs>" } }
-        @{ Scenario = 'a deserialized enum (ToString)'; Path = 'PSSerializer'; Xml = { [System.Management.Automation.PSSerializer]::Serialize([pscustomobject]@{ Day = [DayOfWeek]::Monday }, 2) } }
+        @{ Scenario = 'a deserialized enum (ToString)'; Path = 'the fast reader'; Xml = { [System.Management.Automation.PSSerializer]::Serialize([pscustomobject]@{ Day = [DayOfWeek]::Monday }, 2) } }
         @{ Scenario = 'an object with no type names'; Path = 'PSSerializer'; Xml = {
                 '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj RefId="0"><MS><I32 N="a">1</I32></MS></Obj></Objs>' } }
         @{ Scenario = 'an unknown element in a later version'; Path = 'PSSerializer'; Xml = {

@@ -173,6 +173,10 @@ function Assert-SameObjects($Actual, $Expected) {
             $av = $actualProperties[$k].Value
             $ev = $expectedProperties[$k].Value
             $(if ($null -eq $av) { 'null' } else { $av.GetType().FullName }) | Should -Be $(if ($null -eq $ev) { 'null' } else { $ev.GetType().FullName }) -Because "property $property"
+            if ($null -ne $ev) {
+                # A deserialized enum shows its name through a ToString of its own.
+                [PSSharedMemoryTests.ObjectView]::ToStringOf($av) | Should -BeExactly ([PSSharedMemoryTests.ObjectView]::ToStringOf($ev)) -Because "property $property"
+            }
             if ($ev -is [datetime]) { $av.Kind | Should -Be $ev.Kind -Because "property $property" }
             if ($ev -is [System.Collections.IDictionary] -and $ev.Count -gt 0) {
                 # PSSerializer gives dictionaries PowerShell's case-insensitive keys (unless two keys clash).
@@ -207,6 +211,13 @@ namespace PSSharedMemoryTests
         public static string[] TypeNames(PSObject value) { return new List<string>(value.TypeNames).ToArray(); }
         public static Type BaseType(PSObject value) { return value.BaseObject.GetType(); }
         public static PSPropertyInfo[] Properties(PSObject value) { return new List<PSPropertyInfo>(value.Properties).ToArray(); }
+
+        // The text and the ToString overloads a value shows: a ToString of its own differs from its base type's.
+        public static string ToStringOf(PSObject value)
+        {
+            PSMethodInfo method = value.Methods["ToString"];
+            return value.ToString() + " | " + (method == null ? "" : string.Join("; ", method.OverloadDefinitions));
+        }
     }
 
     public static class SegmentHeaderReader

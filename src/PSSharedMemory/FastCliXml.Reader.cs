@@ -136,7 +136,6 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private bool TryReadPrimitive(Tag tag, out object? value)
             {
                 value = null;
@@ -277,7 +276,8 @@ namespace PSSharedMemory
                 return false;
             }
 
-            // <Obj>: a property bag with notes, or a list or dictionary, with type names and perhaps notes.
+            // <Obj>: type names, then a ToString, then a value (a primitive, a list or a dictionary) or none (a property
+            // bag), then notes; built in that order, as PSSerializer builds it.
             [MethodImpl(Optimized)]
             private PSObject? TryReadObject(Tag tag)
             {
@@ -293,6 +293,7 @@ namespace PSSharedMemory
                 }
 
                 TypeNames? typeNames = null;
+                string? text = null;
                 PSObject? result = null;
                 bool members = false;
                 if (!tag.IsEmpty)
@@ -317,7 +318,7 @@ namespace PSSharedMemory
 
                         if (child.Is("TN") || child.Is("TNRef"))
                         {
-                            if (typeNames is not null || result is not null)
+                            if (typeNames is not null || text is not null || result is not null)
                             {
                                 return null;
                             }
@@ -328,29 +329,70 @@ namespace PSSharedMemory
                                 return null;
                             }
                         }
+                        else if (child.RefId >= 0)
+                        {
+                            // Only type names carry a RefId inside an object.
+                            return null;
+                        }
+                        else if (child.Is("ToString"))
+                        {
+                            if (text is not null || result is not null || !PSObjectInternals.CanBuildValues)
+                            {
+                                return null;
+                            }
+
+                            text = string.Empty;
+                            if (!child.IsEmpty)
+                            {
+                                if (!TryReadText(out int start, out int length, out bool entities) || !TryReadEndTag(child))
+                                {
+                                    return null;
+                                }
+
+                                text = DecodeName(Text(start, length, entities));
+                            }
+                        }
                         else if (child.Is("MS"))
                         {
-                            if (members || child.RefId >= 0)
+                            if (members)
                             {
                                 return null;
                             }
 
                             members = true;
-                            result ??= typeNames is null ? null : Register(tag, new PSObject(), typeNames);
+                            if (result is null && (typeNames is not null || text is not null))
+                            {
+                                result = Build(tag, new PSObject(), typeNames, text, null);
+                            }
+
                             if (result is null || !TryReadMembers(child, result))
+                            {
+                                return null;
+                            }
+                        }
+                        else if (IsPrimitive(child))
+                        {
+                            if (result is not null || !PSObjectInternals.CanBuildValues || !TryReadPrimitive(child, out object? value))
+                            {
+                                return null;
+                            }
+
+                            result = Build(tag, new PSObject(), typeNames, text, value);
+                            if (result is null)
                             {
                                 return null;
                             }
                         }
                         else
                         {
-                            if (result is not null || child.RefId >= 0)
+                            // PSSerializer writes no ToString for lists and dictionaries, and always their type names.
+                            if (result is not null || text is not null || typeNames is null)
                             {
                                 return null;
                             }
 
-                            object? container = typeNames is null ? null : TryReadContainer(child, typeNames);
-                            result = container is null ? null : Register(tag, new PSObject(container), typeNames!);
+                            object? container = TryReadContainer(child, typeNames);
+                            result = container is null ? null : Build(tag, new PSObject(container), typeNames, null, null);
                             if (result is null)
                             {
                                 return null;
@@ -360,25 +402,49 @@ namespace PSSharedMemory
                 }
 
                 // Without type names PSSerializer would consult the type table for the bare object's own: leave it that.
-                result ??= typeNames is null ? null : Register(tag, new PSObject(), typeNames);
+                if (result is null && (typeNames is not null || text is not null))
+                {
+                    result = Build(tag, new PSObject(), typeNames, text, null);
+                }
+
                 _nesting--;
                 return result;
             }
 
-            // The object, with the type names read, known by its RefId from now on; or null when the type table
-            // would turn objects of these type names into something else (PSSerializer rehydrates them).
+            // The object with what was read, known by its RefId from now on; or null when the type table would turn
+            // objects of its type names into something else (PSSerializer rehydrates them).
             [MethodImpl(Optimized)]
-            private PSObject? Register(Tag tag, PSObject obj, TypeNames typeNames)
+            private PSObject? Build(Tag tag, PSObject obj, TypeNames? typeNames, string? text, object? value)
             {
-                PSObjectInternals.SetTypeNames(obj, typeNames.Shared);
-
-                if (typeNames.Rehydrated is null)
+                if (typeNames is not null)
                 {
-                    // A type whose deserialized form has PSStandardMembers (TargetTypeForDeserialization) is PSSerializer's.
-                    typeNames.Rehydrated = typeNames.CimInstance || obj.Members["PSStandardMembers"] is not null;
+                    PSObjectInternals.SetTypeNames(obj, typeNames.Shared);
                 }
 
-                if (typeNames.Rehydrated == true)
+                if (text is not null)
+                {
+                    PSObjectInternals.SetDeserializedText(obj, text);
+                    Note("ToString");
+                }
+
+                if (value is not null)
+                {
+                    PSObjectInternals.SetBase(obj, value, takeItsTypeNames: typeNames is null);
+                }
+
+                // A type whose deserialized form has PSStandardMembers (TargetTypeForDeserialization) is PSSerializer's.
+                bool rehydrated;
+                if (typeNames is null)
+                {
+                    rehydrated = obj.Members["PSStandardMembers"] is not null;
+                }
+                else
+                {
+                    typeNames.Rehydrated ??= typeNames.CimInstance || obj.Members["PSStandardMembers"] is not null;
+                    rehydrated = typeNames.Rehydrated.Value;
+                }
+
+                if (rehydrated)
                 {
                     return null;
                 }
@@ -391,8 +457,30 @@ namespace PSSharedMemory
                 return obj;
             }
 
-            [MethodImpl(Optimized)]
+            // Tells PowerShell's member binders about an instance member name, once per read.
+            private void Note(string name)
+            {
+                if (_notedNames.Add(name))
+                {
+                    PSObjectInternals.NoteInstanceMember(name);
+                }
+            }
 
+            // The elements of PSSerializer's known types that the fast reader reads.
+            [MethodImpl(Optimized)]
+            private static bool IsPrimitive(Tag tag)
+            {
+                switch (tag.Length)
+                {
+                    case 1: return tag.Is("S") || tag.Is("B") || tag.Is("C") || tag.Is("D") || tag.Is("G");
+                    case 2: return tag.Is("Db") || tag.Is("DT") || tag.Is("TS") || tag.Is("Sg") || tag.Is("By") || tag.Is("SB") || tag.Is("BA");
+                    case 3: return tag.Is("I32") || tag.Is("I64") || tag.Is("I16") || tag.Is("U16") || tag.Is("U32") || tag.Is("U64") || tag.Is("URI") || tag.Is("SBK");
+                    case 7: return tag.Is("Version");
+                    default: return false;
+                }
+            }
+
+            [MethodImpl(Optimized)]
             private bool TryReadMembers(Tag tag, PSObject target)
             {
                 if (tag.IsEmpty)
@@ -416,15 +504,11 @@ namespace PSSharedMemory
 
                     // As PSSerializer adds a note: no check for reserved names, and a repeated name replaces the note.
                     PSObjectInternals.AddInstanceMember(target, new PSNoteProperty(member.Name, value));
-                    if (_notedNames.Add(member.Name))
-                    {
-                        PSObjectInternals.NoteInstanceMember(member.Name);
-                    }
+                    Note(member.Name);
                 }
             }
 
             [MethodImpl(Optimized)]
-
             private object? TryReadContainer(Tag tag, TypeNames typeNames)
             {
                 if (tag.Is("DCT"))
@@ -626,7 +710,6 @@ namespace PSSharedMemory
             // ---- XML ----
 
             [MethodImpl(Optimized)]
-
             private void SkipWhitespace()
             {
                 while (_pos < _xml.Length)
@@ -642,7 +725,6 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private bool AtEndTag() => _pos + 1 < _xml.Length && _xml[_pos] == '<' && _xml[_pos + 1] == '/';
 
             // A start tag and its attributes: N (decoded), RefId (a number), and on the root Version and xmlns.
@@ -723,7 +805,6 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private bool TryReadAttributeValue(out int start, out int length, out bool entities)
             {
                 start = length = 0;
@@ -786,7 +867,6 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private bool TryReadEndTag(Tag tag)
             {
                 int end = _pos + 2 + tag.Length;
@@ -808,12 +888,10 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private bool IsText(int start, int length, string expected) =>
                 length == expected.Length && string.CompareOrdinal(_xml, start, expected, 0, length) == 0;
 
             [MethodImpl(Optimized)]
-
             private string Text(int start, int length, bool entities) =>
                 entities ? Unescape(start, length) : _xml.Substring(start, length);
 
@@ -936,7 +1014,6 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private static bool IsWhitespace(char c) => c == ' ' || c == '\n' || c == '\t' || c == '\r';
 
             // Element and attribute names of CliXml: ASCII letters and digits, and xmlns. A ':' (a prefix) is refused.
@@ -982,7 +1059,6 @@ namespace PSSharedMemory
                 public string? Namespace { get; private set; }
 
                 [MethodImpl(Optimized)]
-
                 public bool Is(string name) => Length == name.Length && string.CompareOrdinal(_xml, Start, name, 0, Length) == 0;
 
                 /// <summary>Takes one attribute; false for a repeated or unknown one, or a RefId that is not a small number.</summary>
@@ -1029,7 +1105,6 @@ namespace PSSharedMemory
                 }
 
                 [MethodImpl(Optimized)]
-
                 private bool IsName(int start, int length, string name) =>
                     length == name.Length && string.CompareOrdinal(_xml, start, name, 0, length) == 0;
             }

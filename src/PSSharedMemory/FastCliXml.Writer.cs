@@ -167,7 +167,6 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private bool TryWriteCustomObject(PSObject item, string? name)
             {
                 if (TryWriteReference(item, name))
@@ -226,7 +225,6 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private bool TryWriteContainer(object source, PSObject? wrapper, object value, TypeInfo type, string? name)
             {
                 if (TryWriteReference(source, name))
@@ -278,7 +276,6 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private bool TryWriteEnum(object source, object value, TypeInfo type, string? name)
             {
                 if (TryWriteReference(source, name))
@@ -311,7 +308,6 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private bool TryWritePrimitive(object value, TypeInfo type, string? name)
             {
                 string tag = type.Tag!;
@@ -347,7 +343,6 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private bool TryWriteString(string tag, string? name, string text)
             {
                 WriteString(tag, name, text);
@@ -364,7 +359,6 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private bool TryWriteReference(object source, string? name)
             {
                 if (!_refIds.TryGetValue(source, out int refId))
@@ -377,7 +371,6 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private void StartObject(object source, string? name)
             {
                 int refId = _refIds.Count;
@@ -386,7 +379,6 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private StringBuilder StartElement(string tag, string? name)
             {
                 _xml.Append('<').Append(tag);
@@ -401,7 +393,6 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private void WriteTypeNames(Collection<string> typeNames)
             {
                 if (typeNames.Count == 0)
@@ -480,7 +471,6 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private static bool HasSerializableMembers(object value)
             {
                 PSMemberInfoCollection<PSMemberInfo>? members = PSObjectInternals.InstanceMembers(value);
@@ -499,7 +489,6 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private static bool IsDefault(Collection<string> typeNames, TypeInfo type)
             {
                 Collection<string> expected = type.TypeNames;
@@ -583,7 +572,6 @@ namespace PSSharedMemory
             }
 
             [MethodImpl(Optimized)]
-
             private static TypeInfo TypeOf(object value)
             {
                 Type type = value.GetType();

@@ -30,6 +30,8 @@ namespace PSSharedMemory
         private static readonly Action<PSObject, object>? s_setTypeNamesCopy;
         private static readonly Action<PSObject, PSMemberInfo>? s_addInstanceMember;
         private static readonly Action<string>? s_noteInstanceMember;
+        private static readonly Action<PSObject, string>? s_setDeserializedText;
+        private static readonly Action<PSObject, object, bool>? s_setBase;
 
         static PSObjectInternals()
         {
@@ -51,6 +53,8 @@ namespace PSSharedMemory
                 Type? binder = type.Assembly.GetType("System.Management.Automation.Language.PSGetMemberBinder");
                 MethodInfo? note = binder?.GetMethod("SetHasInstanceMember", Static, null, new[] { typeof(string) }, null);
                 s_noteInstanceMember = note is null ? null : (Action<string>)Delegate.CreateDelegate(typeof(Action<string>), note);
+                s_setDeserializedText = BindSetDeserializedText(type);
+                s_setBase = BindSetBase(type.GetMethod("SetCoreOnDeserialization", Instance, null, new[] { typeof(object), typeof(bool) }, null));
             }
             catch (Exception e) when (e is ArgumentException || e is InvalidOperationException || e is MemberAccessException || e is AmbiguousMatchException || e is NotSupportedException)
             {
@@ -89,6 +93,21 @@ namespace PSSharedMemory
         /// object whose members were looked at: psobject, psbase, psextended, psadapted and pstypenames).
         /// </summary>
         public static bool ShouldSerialize(PSMemberInfo member) => s_shouldSerialize!(member);
+
+        /// <summary>
+        /// True when <see cref="SetDeserializedText"/> and <see cref="SetBase"/> are bound too: the fast reader then
+        /// builds objects with a ToString and a value (deserialized enums), and values with notes.
+        /// </summary>
+        public static bool CanBuildValues => Available && s_setDeserializedText is not null && s_setBase is not null;
+
+        /// <summary>
+        /// What PSSerializer does with an object's &lt;ToString&gt;: keeps the text as the object's ToString (with a
+        /// ToString method of its own) and as its literal text. Call <see cref="NoteInstanceMember"/> for "ToString" once per read.
+        /// </summary>
+        public static void SetDeserializedText(PSObject value, string text) => s_setDeserializedText!(value, text);
+
+        /// <summary>What PSSerializer does with the value of an object it built empty: makes it the base object.</summary>
+        public static void SetBase(PSObject value, object baseObject, bool takeItsTypeNames) => s_setBase!(value, baseObject, takeItsTypeNames);
 
         /// <summary>A type name list in PowerShell's own form, to give objects copies of with <see cref="SetTypeNames"/>.</summary>
         public static object NewTypeNames(string[] names) => s_newTypeNames!(names);
@@ -140,6 +159,51 @@ namespace PSSharedMemory
             ParameterExpression value = Expression.Parameter(typeof(PSObject), "value");
             ParameterExpression member = Expression.Parameter(typeof(PSMemberInfo), "member");
             return Expression.Lambda<Action<PSObject, PSMemberInfo>>(Expression.Call(Expression.Property(value, property!), add, member), value, member).Compile();
+        }
+
+        // (value, text) => { value.ToStringFromDeserialization = text;
+        //     value.InstanceMembers.Add(PSObject.DotNetInstanceAdapter.GetDotNetMethod<PSMemberInfo>(value, "ToString"));
+        //     value.TokenText = text; }
+        private static Action<PSObject, string>? BindSetDeserializedText(Type type)
+        {
+            const BindingFlags Static = BindingFlags.NonPublic | BindingFlags.Static;
+            const BindingFlags Instance = BindingFlags.NonPublic | BindingFlags.Instance;
+            PropertyInfo? toString = type.GetProperty("ToStringFromDeserialization", Instance);
+            PropertyInfo? tokenText = type.GetProperty("TokenText", Instance);
+            PropertyInfo? members = type.GetProperty("InstanceMembers", Instance);
+            MemberInfo? adapter = (MemberInfo?)type.GetProperty("DotNetInstanceAdapter", Static) ?? type.GetField("DotNetInstanceAdapter", Static);
+            Type? adapterType = (adapter as PropertyInfo)?.PropertyType ?? (adapter as FieldInfo)?.FieldType;
+            MethodInfo? getMethod = adapterType?.GetMethod("GetDotNetMethod", BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance, null, new[] { typeof(object), typeof(string) }, null);
+            MethodInfo? add = members?.PropertyType.GetMethod("Add", new[] { typeof(PSMemberInfo) });
+            if (toString?.GetSetMethod(nonPublic: true) is null || tokenText?.GetSetMethod(nonPublic: true) is null
+                || adapter is null || getMethod is null || !getMethod.IsGenericMethodDefinition || add is null)
+            {
+                return null;
+            }
+
+            ParameterExpression value = Expression.Parameter(typeof(PSObject), "value");
+            ParameterExpression text = Expression.Parameter(typeof(string), "text");
+            Expression adapterValue = adapter is PropertyInfo property ? Expression.Property(null, property) : Expression.Field(null, (FieldInfo)adapter);
+            Expression method = Expression.Call(adapterValue, getMethod.MakeGenericMethod(typeof(PSMemberInfo)), value, Expression.Constant("ToString"));
+            Expression body = Expression.Block(
+                Expression.Assign(Expression.Property(value, toString), text),
+                Expression.Call(Expression.Property(value, members!), add, method),
+                Expression.Assign(Expression.Property(value, tokenText), text));
+            return Expression.Lambda<Action<PSObject, string>>(body, value, text).Compile();
+        }
+
+        // (value, baseObject, takeItsTypeNames) => value.SetCoreOnDeserialization(baseObject, takeItsTypeNames)
+        private static Action<PSObject, object, bool>? BindSetBase(MethodInfo? method)
+        {
+            if (method is null)
+            {
+                return null;
+            }
+
+            ParameterExpression value = Expression.Parameter(typeof(PSObject), "value");
+            ParameterExpression baseObject = Expression.Parameter(typeof(object), "baseObject");
+            ParameterExpression takeItsTypeNames = Expression.Parameter(typeof(bool), "takeItsTypeNames");
+            return Expression.Lambda<Action<PSObject, object, bool>>(Expression.Call(value, method, baseObject, takeItsTypeNames), value, baseObject, takeItsTypeNames).Compile();
         }
 
         // (object value) => Method(value, out T result) ? result : null
