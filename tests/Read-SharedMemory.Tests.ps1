@@ -151,8 +151,6 @@ Describe 'Read-SharedMemory' {
                 '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj RefId="0"><TN RefId="0"><T>X</T></TN><Future>1</Future></Obj></Objs>' } }
         @{ Scenario = 'a reference to no object'; Path = 'PSSerializer'; Fails = $true; Xml = { '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Ref RefId="7" /></Objs>' } }
         @{ Scenario = 'a number that is not one'; Path = 'PSSerializer'; Fails = $true; Xml = { '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><I32>1x</I32></Objs>' } }
-        @{ Scenario = 'the same key twice, which PSSerializer then tells apart by reference'; Path = 'PSSerializer'; Xml = {
-                '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj RefId="0"><TN RefId="0"><T>System.Collections.Hashtable</T></TN><DCT><En><S N="Key">a</S><I32 N="Value">1</I32></En><En><S N="Key">a</S><I32 N="Value">2</I32></En></DCT></Obj></Objs>' } }
         @{ Scenario = 'an element that does not end'; Path = 'PSSerializer'; Fails = $true; Xml = { '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><S>open' } }
     ) {
         $name = New-TestSegmentName 'read'
@@ -169,7 +167,23 @@ Describe 'Read-SharedMemory' {
             Assert-SameObjects (Read-SharedMemory $name) (& $expected)
         }
         $after = Get-CliXmlCounts
-        $(if ($after.FastReads -gt $before.FastReads) { 'the fast reader' } else { 'PSSerializer' }) | Should -Be $Path
+        if (Test-CliXmlPathChecked) {
+            $(if ($after.FastReads -gt $before.FastReads) { 'the fast reader' } else { 'PSSerializer' }) | Should -Be $Path
+        }
+    }
+
+    It 'leaves a dictionary with the same key twice to PSSerializer, which keeps both entries' {
+        # PSSerializer then compares the keys by reference, so the entries' order is not the same from one read to the next.
+        $name = New-TestSegmentName 'read'
+        $xml = '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj RefId="0"><TN RefId="0"><T>System.Collections.Hashtable</T></TN><DCT><En><S N="Key">a</S><I32 N="Value">1</I32></En><En><S N="Key">a</S><I32 N="Value">2</I32></En></DCT></Obj></Objs>'
+        $seg = [PSSharedMemory.Engine.SharedMemorySegment]::OpenOrCreate($name, 4KB, $null)
+        try { $null = $seg.Write([Text.Encoding]::UTF8.GetBytes($xml), 'CliXml') } finally { $seg.Dispose() }
+        $before = Get-CliXmlCounts
+        $read = Read-SharedMemory $name
+        $after = Get-CliXmlCounts
+        $read.Count | Should -Be 2
+        @($read.Values | Sort-Object) -join ',' | Should -Be '1,2'
+        if (Test-CliXmlPathChecked) { $after.FallbackReads - $before.FallbackReads | Should -Be 1 }
     }
 
     Context '-Wait' {

@@ -131,6 +131,19 @@ function Get-CliXmlPath([scriptblock] $Script) {
     "write $write, read $read"
 }
 
+# The fast CliXml writer and reader bind to internals of PowerShell 7's System.Management.Automation once, and
+# leave every payload to PSSerializer where they are missing. Windows PowerShell 5.1 has not been checked, so
+# there the tests still compare the objects but not which path made them; everywhere else the path must hold,
+# so that a fast path that silently stops running fails the tests.
+$script:CliXmlPathUnchecked = 'which CliXml path runs is checked on PowerShell 7 only: the fast paths have not been verified on Windows PowerShell'
+function Test-CliXmlPathChecked { $PSVersionTable.PSEdition -ne 'Desktop' }
+
+# Runs Script and, where paths are checked, asserts the path its writes and reads took (see Get-CliXmlPath).
+function Assert-CliXmlPath([string] $Path, [scriptblock] $Script) {
+    if (Test-CliXmlPathChecked) { Get-CliXmlPath $Script | Should -Be $Path }
+    else { $null = & $Script }
+}
+
 # Objects as PSSerializer writes them, which shows type names, property names and order, values and their
 # types, DateTime kinds, and which items are the same object. The free and used space of a drive (in the
 # PSDrive note of Get-ChildItem output) changes while the tests run, so it is left out.
