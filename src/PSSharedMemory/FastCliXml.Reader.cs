@@ -1,7 +1,6 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
-using System.Collections.ObjectModel;
 using System.Collections.Specialized;
 using System.Globalization;
 using System.Management.Automation;
@@ -135,6 +134,8 @@ namespace PSSharedMemory
                 return TryReadPrimitive(tag, out value);
             }
 
+            // An element of PSSerializer's known types, read as PSSerializer reads it: with XmlConvert, text with
+            // CliXml's own escape undone, a script block as its text.
             [MethodImpl(Optimized)]
             private bool TryReadPrimitive(Tag tag, out object? value)
             {
