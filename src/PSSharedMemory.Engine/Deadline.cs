@@ -78,6 +78,8 @@ namespace PSSharedMemory.Engine
         public static string Describe(TimeSpan timeout) =>
             timeout == System.Threading.Timeout.InfiniteTimeSpan
                 ? "an unlimited time"
-                : timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " seconds";
+                : timeout == TimeSpan.FromSeconds(1)
+                    ? "1 second"
+                    : timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " seconds";
     }
 }
