@@ -152,6 +152,13 @@ Describe 'Write-SharedMemory' {
                 [datetime]::new(2022, 1, 1, 0, 0, 0, [DateTimeKind]::Utc)
             } }
         @{ Scenario = 'a nested object'; Path = 'write Fast, read Fast'; Make = { [pscustomobject]@{ Inner = [pscustomobject]@{ a = 1; Deeper = [pscustomobject]@{ b = [pscustomobject]@{ c = 'down' } } } } } }
+        @{ Scenario = 'small integers whose type names the parameter binder looked at'; Path = 'write Fast, read Fast'; Make = {
+                # Binding a piped 2 to a cmdlet's parameters makes PowerShell keep type names for the box it
+                # shares among all 2s; they are the default ones, so nothing changes what is written.
+                $queue = New-TestSegmentName 'write'
+                2 | Send-SharedMemoryMessage -Name $queue
+                Remove-SharedMemory -Name $queue -Confirm:$false
+                [pscustomobject]@{ Two = [int]'2'; Items = @([int]'2', 'two') } } }
         @{ Scenario = 'arrays of objects, of primitives, empty, nested and of nulls'; Path = 'write Fast, read Fast'; Make = {
                 [pscustomobject]@{
                     Objects = @([pscustomobject]@{ a = 1 }, [pscustomobject]@{ a = 2 }); Ints = [int[]](1, 2, 3); Strings = 'a', 'b'; Empty = @(); Nested = @(@(1, 2), @(), @(@('x')))

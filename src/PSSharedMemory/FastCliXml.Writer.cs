@@ -96,6 +96,22 @@ namespace PSSharedMemory
                 }
             }
 
+            /// <summary>True when the type names PowerShell keeps for <paramref name="value"/> are its type's own: its class and base classes.</summary>
+            private static bool HasOwnTypeNames(object value)
+            {
+                Collection<string> names = PSObject.AsPSObject(value).TypeNames;
+                int i = 0;
+                for (Type? type = value.GetType(); type is not null; type = type.BaseType, i++)
+                {
+                    if (i >= names.Count || !string.Equals(names[i], type.FullName, StringComparison.Ordinal))
+                    {
+                        return false;
+                    }
+                }
+
+                return i == names.Count;
+            }
+
             // One value: an item (name null) or a property. Mirrors PSSerializer's WriteOneObject for the kinds below.
             [MethodImpl(Optimized)]
             private bool TryWriteObject(object? source, string? name)
@@ -128,9 +144,11 @@ namespace PSSharedMemory
                         return false;
                     }
                 }
-                else if (PSObjectInternals.HasInstanceTypeNames(source))
+                else if (PSObjectInternals.HasInstanceTypeNames(source) && !HasOwnTypeNames(source))
                 {
-                    // Type names changed through another wrapper of this very value.
+                    // Type names changed through another wrapper of this very value. (PowerShell also keeps
+                    // them unchanged for a value whose type names were only looked at, for example by the
+                    // parameter binder; and it shares one box among equal small integers.)
                     return false;
                 }
 
