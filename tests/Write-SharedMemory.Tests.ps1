@@ -216,6 +216,11 @@ Describe 'Write-SharedMemory' {
                 'one' | Set-Content -LiteralPath (Join-Path $TestDrive 'select.txt')
                 Get-ChildItem -LiteralPath $TestDrive -Filter 'select.txt' | Select-Object Name, Length, LastWriteTime, Attributes, Directory } }
     ) {
+        if ($Scenario -like 'Get-Process*' -and $IsWindows -and (Test-Path -LiteralPath 'HKLM:\Software\Wine')) {
+            # Serializing a Process reads every property, and under Wine 8 one of them never returns.
+            Set-ItResult -Skipped -Because 'under Wine 8, serializing a Process object with PSSerializer does not return'
+            return
+        }
         $name = New-TestSegmentName 'write'
         $objects = @(& $Make)
         # What Export-Clixml then Import-Clixml would give, made afresh for each comparison: looking at an object's
