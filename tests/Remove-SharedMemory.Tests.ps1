@@ -87,7 +87,7 @@ Describe 'Remove-SharedMemory' {
         'x' | Write-SharedMemory $name
         $child = Start-ChildPwsh -Script "'x' | Write-SharedMemory $name; 'opened' | Write-SharedMemory '$name-go'; try { Read-SharedMemory $name -Wait -Timeout 60 -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId }"
         try {
-            $null = Read-SharedMemory "$name-go" -Wait -Timeout 60
+            $null = Read-SharedMemory "$name-go" -NewerThan 0 -Timeout 60
             Wait-SegmentWaiter -Name $name -Word Change -Abandon { $child.HasExited }
             Remove-SharedMemory $name
             Wait-ChildPwsh -Process $child | Should -Be 'SharedMemoryRemoved,PSSharedMemory.Commands.ReadSharedMemoryCommand'

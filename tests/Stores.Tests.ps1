@@ -49,8 +49,9 @@ BeforeAll {
     }
 
     function Wait-Ready([string] $Name) {
-        # The handshake: the child writes "<name>-ready" when it is where the test needs it.
-        $null = Read-SharedMemory -Name "$Name-ready" -Wait -Timeout 120 -ErrorAction Stop
+        # The handshake: the child writes "<name>-ready" when it is where the test needs it. -NewerThan 0
+        # returns at once when that write came first, where -Wait would wait for one after it.
+        $null = Read-SharedMemory -Name "$Name-ready" -NewerThan 0 -Timeout 120 -ErrorAction Stop
     }
 }
 
@@ -248,14 +249,14 @@ Describe 'Redis store only' {
         $child = Start-ChildPwsh -Script @"
 Lock-SharedMemory -Name $name
 Write-SharedMemory -Store Local -Name '$name-ready' -Value 1
-`$null = Read-SharedMemory -Store Local -Name '$name-go' -Wait -Timeout 120
+`$null = Read-SharedMemory -Store Local -Name '$name-go' -NewerThan 0 -Timeout 120
 try { Write-SharedMemory -Name $name -Value 'late' -ErrorAction Stop; 'wrote' } catch { `$_.FullyQualifiedErrorId }
 try { Unlock-SharedMemory -Name $name -ErrorAction Stop; 'unlocked' } catch { `$_.FullyQualifiedErrorId }
 "@
         # The handshakes go through the local store: no Redis command of the child is in flight when it
         # is paused, so the pause costs it the lease and nothing else.
         try {
-            $null = Read-SharedMemory -Store Local -Name "$name-ready" -Wait -Timeout 120 -ErrorAction Stop
+            $null = Read-SharedMemory -Store Local -Name "$name-ready" -NewerThan 0 -Timeout 120 -ErrorAction Stop
             & kill -STOP $child.Id
             # Paused past its lease: the lock is free for another process.
             Lock-SharedMemory -Name $name -Timeout 15
