@@ -18,6 +18,20 @@ namespace PSSharedMemory.Engine
     /// </remarks>
     internal sealed unsafe class SegmentView
     {
+        // How long a look at the file, vouched for by VouchIntact, stands in for the check of the next Enter
+        // (Stopwatch ticks; tests lengthen it to tell the other conditions apart from the time).
+        internal static long s_vouchTicks = System.Diagnostics.Stopwatch.Frequency / 1000;
+
+        // The view, mapped length and time of this thread's last vouched look (VouchIntact); one Enter uses it.
+        [ThreadStatic]
+        private static SegmentView? t_vouchedView;
+
+        [ThreadStatic]
+        private static long t_vouchedLength;
+
+        [ThreadStatic]
+        private static long t_vouchedAt;
+
         private readonly object _regionGate = new object();
         private MappedRegion _region;
         private int _disposed;
@@ -92,7 +106,7 @@ namespace PSSharedMemory.Engine
             try
             {
                 region = TakeRegion();
-                if (check)
+                if (check && !TakeVouch(region))
                 {
                     CheckIntact(region);
                 }
@@ -252,6 +266,34 @@ namespace PSSharedMemory.Engine
         /// fault, which .NET cannot catch (see "Trust model" in docs/segment-format.md).
         /// </summary>
         public void CheckIntact() => CheckIntact(Volatile.Read(ref _region));
+
+        /// <summary>
+        /// Records that this thread has just seen the file back <paramref name="mappedLength"/> bytes of the
+        /// mapping by other means (the lstat of the segment's name: <see cref="SharedMemorySegment.IsOrphaned"/>).
+        /// The next <see cref="Enter()"/> of this thread, if it comes within a millisecond, on this view and for
+        /// no more than that length, skips its own fstat: that look is as recent as the one it replaces, and
+        /// neither can stop a truncation that comes after it. Any other checking Enter of the thread drops it.
+        /// </summary>
+        public void VouchIntact(long mappedLength)
+        {
+            t_vouchedView = this;
+            t_vouchedLength = mappedLength;
+            t_vouchedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
+
+        private bool TakeVouch(MappedRegion region)
+        {
+            SegmentView? vouched = t_vouchedView;
+            if (vouched is null)
+            {
+                return false;
+            }
+
+            t_vouchedView = null;
+            return ReferenceEquals(vouched, this)
+                && region.Length <= t_vouchedLength
+                && System.Diagnostics.Stopwatch.GetTimestamp() - t_vouchedAt <= Volatile.Read(ref s_vouchTicks);
+        }
 
         /// <summary>The same check, for the length of <paramref name="region"/>.</summary>
         public void CheckIntact(MappedRegion region)

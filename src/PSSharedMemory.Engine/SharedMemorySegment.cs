@@ -147,7 +147,15 @@ namespace PSSharedMemory.Engine
                         _view.CheckIntact(lease.Region);
                     }
 
-                    return _view.Header.IsRemoved;
+                    if (_view.Header.IsRemoved)
+                    {
+                        return true;
+                    }
+
+                    // The caller uses the handle next (a cache revalidating it): its first access need not
+                    // check the file again.
+                    _view.VouchIntact(lease.Region.Length);
+                    return false;
                 }
                 catch (Native.NativeException e)
                 {

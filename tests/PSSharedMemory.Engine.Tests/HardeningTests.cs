@@ -174,6 +174,70 @@ namespace PSSharedMemory.Engine.Tests
         }
 
         [Fact(Skip = "Unix only: Windows refuses to shorten a file while it is mapped, so no one can cut a segment under a reader there.", SkipType = typeof(Platform), SkipWhen = nameof(Platform.IsWindows))]
+        public void TheLookOfARevalidationSparesTheCheckOfOnlyTheNextAccessOfThatHandleOnThatThread()
+        {
+            // IsOrphaned sees from the name's lstat that the file backs the mapping, so the next access of
+            // that handle on that thread skips its fstat. Any other access must still check: here the file
+            // is cut to 8 KiB under a 64 KiB mapping, short enough to be reported, long enough that a read
+            // of the small payload would not fault if a check were wrongly skipped.
+            using var name = new TestName("vouch");
+            using (SharedMemorySegment created = SharedMemorySegment.Create(name, 64 * 1024))
+            {
+                created.WriteText("small");
+            }
+
+            string path = SegmentStore.For(SharedMemoryScope.User).PathOf(name);
+            long length = new FileInfo(path).Length;
+            using SharedMemorySegment vouched = SharedMemorySegment.Open(name);
+            using SharedMemorySegment other = SharedMemorySegment.Open(name);
+            void Cut(long to)
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+                stream.SetLength(to);
+            }
+
+            // A vouch lasts a millisecond; this test is about whose access it spares, so it lasts a minute here.
+            long window = SegmentView.s_vouchTicks;
+            SegmentView.s_vouchTicks = Stopwatch.Frequency * 60;
+            try
+            {
+                // Spent by one access: the next one checks.
+                Assert.False(vouched.IsOrphaned());
+                Assert.Equal("small", vouched.ReadText(out _, out _));
+                Cut(8192);
+                AssertCode(SharedMemoryErrorCode.Corrupted, () => vouched.ReadText(out _, out _));
+
+                // Another handle on the same thread: checks, and its access drops the vouch.
+                Cut(length);
+                Assert.False(vouched.IsOrphaned());
+                Cut(8192);
+                AssertCode(SharedMemoryErrorCode.Corrupted, () => other.ReadText(out _, out _));
+                AssertCode(SharedMemoryErrorCode.Corrupted, () => vouched.ReadText(out _, out _));
+
+                // The same handle on another thread: checks.
+                Cut(length);
+                Assert.False(vouched.IsOrphaned());
+                Cut(8192);
+                Exception? onAnotherThread = null;
+                var thread = new System.Threading.Thread(() => onAnotherThread = Record.Exception(() => vouched.ReadText(out _, out _)));
+                thread.Start();
+                thread.Join();
+                Assert.Equal(SharedMemoryErrorCode.Corrupted, Assert.IsType<SharedMemoryException>(onAnotherThread).Code);
+
+                // Past its time: checks.
+                Cut(length);
+                SegmentView.s_vouchTicks = -1;
+                Assert.False(vouched.IsOrphaned());
+                Cut(8192);
+                AssertCode(SharedMemoryErrorCode.Corrupted, () => vouched.ReadText(out _, out _));
+            }
+            finally
+            {
+                SegmentView.s_vouchTicks = window;
+            }
+        }
+
+        [Fact(Skip = "Unix only: Windows refuses to shorten a file while it is mapped, so no one can cut a segment under a reader there.", SkipType = typeof(Platform), SkipWhen = nameof(Platform.IsWindows))]
         public void AFileTruncatedUnderAReader100TimesNeverCrashesIt()
         {
             using var name = new TestName("cut");
