@@ -96,8 +96,9 @@ Describe 'Send-SharedMemoryMessage' {
         $queue = Get-SharedMemory $name
         'a', 'b' | Send-SharedMemoryMessage -InputObject $queue
         Receive-SharedMemoryMessage -InputObject $queue -All | Should -Be 'a', 'b'
+        # -Name and -InputObject are in parameter sets of their own.
         { 'c' | Send-SharedMemoryMessage -InputObject $queue -Name $name } |
-            Should -Throw -ErrorId 'ConflictingParameters,PSSharedMemory.Commands.SendSharedMemoryMessageCommand'
+            Should -Throw -ErrorId 'AmbiguousParameterSet,PSSharedMemory.Commands.SendSharedMemoryMessageCommand'
         (Get-SharedMemory $name).MessageCount | Should -Be 0
     }
 

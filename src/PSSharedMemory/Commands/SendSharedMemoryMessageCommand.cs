@@ -14,10 +14,15 @@ namespace PSSharedMemory.Commands
     /// ConfirmImpact is Low, as for New-SharedMemory: a send adds a message and replaces nothing, so it asks
     /// only when $ConfirmPreference is Low; -WhatIf shows each send without making it.
     /// </remarks>
-    [Cmdlet(VerbsCommunications.Send, "SharedMemoryMessage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, HelpUri = HelpLinks.Send)]
+    [Cmdlet(VerbsCommunications.Send, "SharedMemoryMessage", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, HelpUri = HelpLinks.Send)]
     [OutputType(typeof(long))]
     public sealed class SendSharedMemoryMessageCommand : ScopedCommandBase
     {
+        // -Name and -InputObject are in sets of their own: with -Name given, a piped message binds to -Value
+        // at once, instead of PowerShell first trying (and failing) to convert it to a segment object.
+        private const string NameSet = "Name";
+        private const string InputObjectSet = "InputObject";
+
         private bool _piped;
         private bool _nameGiven;
         private string _pipedName = string.Empty;
@@ -25,20 +30,26 @@ namespace PSSharedMemory.Commands
         private List<byte>? _bytes;
 
         /// <summary>The queue's name; or pipe segment objects instead.</summary>
-        [Parameter(Position = 0)]
+        [Parameter(Position = 0, ParameterSetName = NameSet)]
         [ArgumentCompleter(typeof(SegmentNameCompleter))]
         [AllowEmptyString]
         public string Name { get; set; } = string.Empty;
 
         /// <summary>A queue's segment object (from Get- or New-SharedMemory, or its deserialized copy) to send to.</summary>
-        [Parameter(ValueFromPipeline = true)]
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
         public SharedMemoryInfo? InputObject { get; set; }
 
         /// <summary>The message: a string (Text), a byte[] (Bytes) or any object (CliXml). Each piped value is a message.</summary>
         [Parameter(
             Mandatory = true,
             Position = 1,
-            ValueFromPipeline = true)]
+            ValueFromPipeline = true,
+            ParameterSetName = NameSet)]
+        [Parameter(
+            Mandatory = true,
+            Position = 1,
+            ValueFromPipeline = true,
+            ParameterSetName = InputObjectSet)]
         [AllowNull]
         [AllowEmptyString]
         [AllowEmptyCollection]
@@ -74,11 +85,6 @@ namespace PSSharedMemory.Commands
                 return;
             }
 
-            if (InputObject is not null && _nameGiven)
-            {
-                ThrowTerminatingError(ErrorHelper.ConflictingSegment());
-            }
-
             if (InputObject is null && !_nameGiven)
             {
                 ThrowTerminatingError(ErrorHelper.MessageNameRequired());
@@ -103,11 +109,6 @@ namespace PSSharedMemory.Commands
                 SendGatheredBytes();
                 SendValue(_pipedName, _pipedScope, Value);
                 return;
-            }
-
-            if (InputObject is not null && _nameGiven)
-            {
-                ThrowTerminatingError(ErrorHelper.ConflictingSegment());
             }
 
             if (InputObject is null && !_nameGiven)
