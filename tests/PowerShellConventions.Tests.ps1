@@ -1,5 +1,10 @@
 # The module behaves as the built-in cmdlets do: one Describe per numbered item of issue 12.
 
+BeforeDiscovery {
+    # Item 8's test cases come from the module's format data: the module is imported for discovery too.
+    . $PSScriptRoot/common.ps1
+}
+
 BeforeAll {
     . $PSScriptRoot/common.ps1
 }
