@@ -87,6 +87,15 @@ try {
                     $w.WriteLine("$i $ts"); $w.Flush()
                 }
             }
+            'wake-floor' {
+                # The pipe one way, with one trivial compiled cmdlet call on each side: what any cmdlet pair costs.
+                for ($i = 0; $i -lt $count; $i++) {
+                    [Threading.Thread]::Sleep($gap)
+                    $ts = [Diagnostics.Stopwatch]::GetTimestamp()
+                    $line = Write-Output -InputObject "$i $ts"
+                    $w.WriteLine($line); $w.Flush()
+                }
+            }
             'pingpong-shm' {
                 for ($i = 0; $i -lt $count; $i++) {
                     $message = Read-SharedMemory -Name $PingName -Wait -Timeout 60
