@@ -13,7 +13,7 @@ namespace PSSharedMemory.Redis
     /// and is re-entrant for it. Once the lease is lost while held, every operation of the handle fails with
     /// LockLost until Unlock, which reports it too and lets go.
     /// </summary>
-    internal sealed class RedisSegment : ISharedMemorySegment
+    internal sealed partial class RedisSegment : ISharedMemorySegment
     {
         private static readonly RedisValue[] s_versionFields = { "id", "ver" };
 
@@ -100,107 +100,6 @@ namespace PSSharedMemory.Redis
             return info;
         }
 
-        public IDisposable Lock(TimeSpan timeout, CancellationToken cancellationToken)
-        {
-            RedisSharedMemoryStore.CheckTimeout(timeout);
-            lock (_lockGate)
-            {
-                Enter();
-                if (_depth > 0)
-                {
-                    _depth++;
-                    return new Release(this);
-                }
-            }
-
-            string token = Guid.NewGuid().ToString("N");
-            string value = token + "|" + RedisSharedMemoryStore.HostName + "|" + RedisSharedMemoryStore.ProcessId.ToString(CultureInfo.InvariantCulture);
-            long lease = (long)Owner.LockLease.TotalMilliseconds;
-            Deadline deadline = Deadline.After(timeout);
-            RedisWatch? watch = null;
-            try
-            {
-                while (true)
-                {
-                    watch?.Reset();
-                    RedisResult result = Owner.Call(Name, () => Owner.Db.ScriptEvaluate(RedisScripts.Lock, Keys.All, new RedisValue[] { value, lease, _id }));
-                    if (result.Resp2Type == ResultType.Integer)
-                    {
-                        if ((long)result == 0)
-                        {
-                            throw Gone();
-                        }
-
-                        lock (_lockGate)
-                        {
-                            _lockValue = value;
-                            _lockToken = token;
-                            _lost = false;
-                            _depth = 1;
-                            TimeSpan every = TimeSpan.FromMilliseconds(Math.Max(50, lease / 3));
-                            _renewal = new Timer(_ => Renew(), null, every, every);
-                        }
-
-                        return new Release(this);
-                    }
-
-                    if (deadline.HasPassed)
-                    {
-                        RedisLock.Parse((string?)result ?? string.Empty, out _, out string host, out int pid);
-                        throw LockTimeout(timeout, host, pid);
-                    }
-
-                    if (watch is null)
-                    {
-                        // Subscribe, then try again at once: a release between the two tries is not missed.
-                        watch = new RedisWatch(Owner, new[] { Keys.Channel });
-                        continue;
-                    }
-
-                    watch.Wait(deadline, cancellationToken);
-                }
-            }
-            finally
-            {
-                watch?.Dispose();
-            }
-        }
-
-        public void Unlock()
-        {
-            string value;
-            bool lost;
-            lock (_lockGate)
-            {
-                if (_depth == 0)
-                {
-                    throw SegmentErrors.NotLocked(Name);
-                }
-
-                lost = _lost;
-                if (!lost && --_depth > 0)
-                {
-                    return;
-                }
-
-                value = _lockValue;
-                ClearLock();
-            }
-
-            if (lost)
-            {
-                throw LockLost();
-            }
-
-            RedisResult result = Owner.Call(Name, () => Owner.Db.ScriptEvaluate(RedisScripts.Unlock, Keys.All, new RedisValue[] { value, Keys.Channel.ToString() }));
-            if ((long)result == 0)
-            {
-                throw LockLost();
-            }
-        }
-
-        public int TakeAbandonedLockReport() => 0;
-
         public long WaitForChange(long sinceVersion, TimeSpan timeout, CancellationToken cancellationToken) =>
             WaitFor(v => v != sinceVersion, timeout, cancellationToken);
 
@@ -268,18 +167,6 @@ namespace PSSharedMemory.Redis
             bytes = binary ? content.Data : null;
             return content.ContentType;
         }
-
-        public long Send(byte[] payload, int offset, int count, SharedMemoryContentType contentType, TimeSpan timeout, CancellationToken cancellationToken) =>
-            SendBytes(Slice(payload, offset, count), contentType, timeout, cancellationToken);
-
-        public long SendText(string text, SharedMemoryContentType contentType, TimeSpan timeout, CancellationToken cancellationToken) =>
-            SendBytes(Encode(text), contentType, timeout, cancellationToken);
-
-        public IReadOnlyList<SharedMemoryContent> Receive(int max, TimeSpan timeout, CancellationToken cancellationToken) =>
-            Take(max, peek: false, timeout, cancellationToken);
-
-        public IReadOnlyList<SharedMemoryContent> Peek(int max, TimeSpan timeout, CancellationToken cancellationToken) =>
-            Take(max, peek: true, timeout, cancellationToken);
 
         public void Dispose()
         {
@@ -375,18 +262,6 @@ namespace PSSharedMemory.Redis
             }
         }
 
-        /// <summary>After a look at the lock's value: fails with LockLost when this handle holds the lock and it is not its value.</summary>
-        private void CheckStillHeld(string lockValue)
-        {
-            if (_depth > 0 && !string.Equals(lockValue, _lockValue, StringComparison.Ordinal))
-            {
-                _lost = true;
-                throw LockLost();
-            }
-        }
-
-        private string HeldToken => _depth > 0 ? _lockToken : string.Empty;
-
         private long WriteBytes(byte[] data, SharedMemoryContentType contentType, long? ifVersion, bool append, TimeSpan lockTimeout, CancellationToken cancellationToken)
         {
             if ((uint)contentType > (uint)SharedMemoryContentType.CliXml)
@@ -461,175 +336,6 @@ namespace PSSharedMemory.Redis
             }
         }
 
-        private long SendBytes(byte[] data, SharedMemoryContentType contentType, TimeSpan timeout, CancellationToken cancellationToken)
-        {
-            if (contentType == SharedMemoryContentType.Empty || (uint)contentType > (uint)SharedMemoryContentType.CliXml)
-            {
-                throw new ArgumentOutOfRangeException(nameof(contentType), contentType, "A message is Text, Bytes or CliXml.");
-            }
-
-            if (Kind != SharedMemorySegmentKind.Queue)
-            {
-                throw SegmentErrors.WrongKind(Name, Kind, "sent to");
-            }
-
-            long maxMessage = _max - 16;
-            if (data.LongLength > maxMessage)
-            {
-                throw SegmentErrors.PayloadTooLarge(Name, data.LongLength, maxMessage);
-            }
-
-            RedisSharedMemoryStore.CheckTimeout(timeout);
-            Deadline deadline = Deadline.After(timeout);
-            Deadline lockDeadline = Deadline.After(SharedMemorySegment.DefaultLockTimeout);
-            RedisWatch? watch = null;
-            try
-            {
-                while (true)
-                {
-                    Enter();
-                    watch?.Reset();
-                    RedisResult[] r = (RedisResult[])Owner.Call(Name, () => Owner.Db.ScriptEvaluate(RedisScripts.Send, Keys.All, new RedisValue[]
-                    {
-                        _id, data, (int)contentType, RedisSharedMemoryStore.ProcessId, RedisSharedMemoryStore.HostName,
-                        RedisSharedMemoryStore.NowUnixMs(), HeldToken, Keys.Channel.ToString(),
-                    }))!;
-                    Deadline waitUntil = deadline;
-                    switch ((string?)r[0])
-                    {
-                        case "ok":
-                            return (long)r[1];
-                        case "removed":
-                            throw Gone();
-                        case "kind":
-                            throw SegmentErrors.WrongKind(Name, SharedMemorySegmentKind.Value, "sent to");
-                        case "lost":
-                            _lost = true;
-                            throw LockLost();
-                        case "full":
-                            if (deadline.HasPassed)
-                            {
-                                throw SegmentErrors.QueueFull(Name, 16 + ((data.LongLength + 7) & ~7L), (long)r[1], timeout);
-                            }
-
-                            break;
-                        case "locked":
-                            if (lockDeadline.HasPassed)
-                            {
-                                RedisLock.Parse((string?)r[1] ?? string.Empty, out _, out string host, out int pid);
-                                throw LockTimeout(SharedMemorySegment.DefaultLockTimeout, host, pid);
-                            }
-
-                            waitUntil = lockDeadline;
-                            break;
-                        default:
-                            throw new InvalidOperationException("Unexpected answer from the send script: " + (string?)r[0]);
-                    }
-
-                    if (watch is null)
-                    {
-                        watch = new RedisWatch(Owner, new[] { Keys.Channel });
-                        continue;
-                    }
-
-                    watch.Wait(waitUntil, cancellationToken);
-                }
-            }
-            finally
-            {
-                watch?.Dispose();
-            }
-        }
-
-        private IReadOnlyList<SharedMemoryContent> Take(int max, bool peek, TimeSpan timeout, CancellationToken cancellationToken)
-        {
-            if (max < 1)
-            {
-                throw new ArgumentOutOfRangeException(nameof(max), max, "Take at least one message.");
-            }
-
-            if (Kind != SharedMemorySegmentKind.Queue)
-            {
-                throw SegmentErrors.WrongKind(Name, Kind, peek ? "peeked at" : "received from");
-            }
-
-            RedisSharedMemoryStore.CheckTimeout(timeout);
-            Deadline deadline = Deadline.After(timeout);
-            Deadline lockDeadline = Deadline.After(SharedMemorySegment.DefaultLockTimeout);
-            RedisWatch? watch = null;
-            try
-            {
-                while (true)
-                {
-                    Enter();
-                    watch?.Reset();
-                    RedisResult[] r = (RedisResult[])Owner.Call(Name, () => Owner.Db.ScriptEvaluate(RedisScripts.Receive, Keys.All, new RedisValue[]
-                    {
-                        _id, max, peek ? 1 : 0, HeldToken, Keys.Channel.ToString(),
-                    }))!;
-                    Deadline waitUntil = deadline;
-                    switch ((string?)r[0])
-                    {
-                        case "ok":
-                            if (r.Length > 1 || deadline.HasPassed)
-                            {
-                                return Messages(r);
-                            }
-
-                            break;
-                        case "removed":
-                            throw Gone();
-                        case "kind":
-                            throw SegmentErrors.WrongKind(Name, SharedMemorySegmentKind.Value, peek ? "peeked at" : "received from");
-                        case "lost":
-                            _lost = true;
-                            throw LockLost();
-                        case "locked":
-                            if (lockDeadline.HasPassed)
-                            {
-                                RedisLock.Parse((string?)r[1] ?? string.Empty, out _, out string host, out int pid);
-                                throw LockTimeout(SharedMemorySegment.DefaultLockTimeout, host, pid);
-                            }
-
-                            waitUntil = lockDeadline;
-                            break;
-                        default:
-                            throw new InvalidOperationException("Unexpected answer from the receive script: " + (string?)r[0]);
-                    }
-
-                    if (watch is null)
-                    {
-                        watch = new RedisWatch(Owner, new[] { Keys.Channel });
-                        continue;
-                    }
-
-                    watch.Wait(waitUntil, cancellationToken);
-                }
-            }
-            finally
-            {
-                watch?.Dispose();
-            }
-        }
-
-        private static IReadOnlyList<SharedMemoryContent> Messages(RedisResult[] r)
-        {
-            var messages = new List<SharedMemoryContent>(r.Length - 1);
-            for (int i = 1; i < r.Length; i++)
-            {
-                byte[] record = (byte[])r[i]!;
-                int first = Array.IndexOf(record, (byte)':');
-                int second = Array.IndexOf(record, (byte)':', first + 1);
-                var type = (SharedMemoryContentType)int.Parse(System.Text.Encoding.ASCII.GetString(record, 0, first), CultureInfo.InvariantCulture);
-                long version = long.Parse(System.Text.Encoding.ASCII.GetString(record, first + 1, second - first - 1), CultureInfo.InvariantCulture);
-                byte[] data = new byte[record.Length - second - 1];
-                Buffer.BlockCopy(record, second + 1, data, 0, data.Length);
-                messages.Add(new SharedMemoryContent(data, type, version));
-            }
-
-            return messages;
-        }
-
         private long WaitFor(Func<long, bool> done, TimeSpan timeout, CancellationToken cancellationToken)
         {
             RedisSharedMemoryStore.CheckTimeout(timeout);
@@ -663,94 +369,14 @@ namespace PSSharedMemory.Redis
             }
         }
 
-        private void Renew()
-        {
-            string value;
-            lock (_lockGate)
-            {
-                if (_depth == 0 || _lost || _disposed)
-                {
-                    return;
-                }
-
-                value = _lockValue;
-            }
-
-            try
-            {
-                RedisResult result = Owner.Db.ScriptEvaluate(RedisScripts.Renew, Keys.All, new RedisValue[] { value, (long)Owner.LockLease.TotalMilliseconds });
-                if ((long)result == 0)
-                {
-                    lock (_lockGate)
-                    {
-                        if (_lockValue == value)
-                        {
-                            _lost = true;
-                            _renewal?.Dispose();
-                            _renewal = null;
-                        }
-                    }
-                }
-            }
-            catch (Exception e) when (e is RedisException || e is TimeoutException || e is ObjectDisposedException)
-            {
-                // Unanswered: the next renewal tries again; if the lease ends first, that one finds it lost.
-            }
-        }
-
-        private void ClearLock()
-        {
-            _renewal?.Dispose();
-            _renewal = null;
-            _depth = 0;
-            _lost = false;
-            _lockValue = string.Empty;
-            _lockToken = string.Empty;
-        }
-
         private SharedMemoryException Gone() =>
             new SharedMemoryException(SharedMemoryErrorCode.Removed, Name,
                 $"Segment '{Name}' is no longer in the Redis store {Owner.Location}: another session removed it, or the server restarted without keeping it. This handle no longer refers to a segment.");
-
-        private SharedMemoryException LockLost() =>
-            new SharedMemoryException(SharedMemoryErrorCode.LockLost, Name,
-                $"The lock of segment '{Name}' was lost while this session held it: its lease of {Deadline.Describe(Owner.LockLease)} ended before it was renewed (the holder was paused, or cut off from the Redis server), so another session may have taken it. This command was not made under the lock.");
-
-        private SharedMemoryException LockTimeout(TimeSpan timeout, string host, int pid)
-        {
-            string holder = pid > 0 ? $"process {pid.ToString(CultureInfo.InvariantCulture)} on {host}" : "another session";
-            return new SharedMemoryException(SharedMemoryErrorCode.LockTimeout, Name,
-                $"The lock of segment '{Name}' is held by {holder} and was not released within {Deadline.Describe(timeout)}.")
-            {
-                LockHolderProcessId = pid,
-            };
-        }
 
         private SharedMemoryException TooLarge(long length, long size) =>
             size >= RedisSharedMemoryStore.LargestValue
                 ? new SharedMemoryException(SharedMemoryErrorCode.PayloadTooLarge, Name,
                     $"A payload of {length.ToString("N0", CultureInfo.InvariantCulture)} bytes is larger than the Redis store takes in one value ({RedisSharedMemoryStore.LargestValue.ToString("N0", CultureInfo.InvariantCulture)} bytes) for segment '{Name}'.")
                 : SegmentErrors.PayloadTooLarge(Name, length, size);
-
-        private sealed class Release : IDisposable
-        {
-            private RedisSegment? _segment;
-
-            public Release(RedisSegment segment) => _segment = segment;
-
-            public void Dispose() => Interlocked.Exchange(ref _segment, null)?.Unlock();
-        }
-    }
-
-    /// <summary>The value of a lock key: "token|host|pid".</summary>
-    internal static class RedisLock
-    {
-        public static void Parse(string value, out string token, out string host, out int pid)
-        {
-            string[] parts = value.Split('|');
-            token = parts.Length > 0 ? parts[0] : string.Empty;
-            host = parts.Length > 1 ? parts[1] : string.Empty;
-            pid = parts.Length > 2 && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int id) ? id : 0;
-        }
     }
 }

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Globalization;
 using System.Threading;
 using PSSharedMemory.Engine;
@@ -14,7 +13,7 @@ namespace PSSharedMemory.Redis
     /// every change is one Lua script that also publishes it, so waits wake at once. User scope is a key prefix
     /// with the OS user name, global scope a shared prefix: who may read or write what is up to the server's ACLs.
     /// </summary>
-    public sealed class RedisSharedMemoryStore : ISharedMemoryStore, IDisposable
+    public sealed partial class RedisSharedMemoryStore : ISharedMemoryStore, IDisposable
     {
         /// <summary>Default lease of a lock: a holder that dies or is cut off loses the lock within this.</summary>
         public static readonly TimeSpan DefaultLockLease = TimeSpan.FromSeconds(3);
@@ -57,59 +56,6 @@ namespace PSSharedMemory.Redis
         internal static string HostName { get; } = Environment.MachineName;
 
         internal static int ProcessId { get; } = Environment.ProcessId;
-
-        /// <summary>
-        /// Connects to the server a redis:// or rediss:// URI names: redis://[user[:password]@]host[:port][/db][?options],
-        /// options being connectTimeout (ms, default 5000), lease (ms, default 3000), prefix (default pssm) and
-        /// sslHost. <paramref name="password"/>, when not null, overrides the URI's.
-        /// </summary>
-        public static RedisSharedMemoryStore Connect(string uri, string? password)
-        {
-            RedisStoreAddress address = RedisStoreAddress.Parse(uri);
-            var options = new ConfigurationOptions
-            {
-                AbortOnConnectFail = true,
-                ConnectTimeout = (int)address.ConnectTimeout.TotalMilliseconds,
-                SyncTimeout = (int)address.ConnectTimeout.TotalMilliseconds,
-                AsyncTimeout = (int)address.ConnectTimeout.TotalMilliseconds,
-                ConnectRetry = 1,
-                ClientName = "PSSharedMemory",
-                Ssl = address.Tls,
-                User = address.User,
-                Password = password ?? address.Password,
-                DefaultDatabase = address.Database,
-                KeepAlive = 5,
-            };
-            if (address.SslHost is not null)
-            {
-                options.SslHost = address.SslHost;
-            }
-
-            options.EndPoints.Add(address.Host, address.Port);
-            var watch = Stopwatch.StartNew();
-            ConnectionMultiplexer connection;
-            try
-            {
-                connection = ConnectionMultiplexer.Connect(options);
-            }
-            catch (RedisConnectionException e) when (IsAuthentication(e))
-            {
-                throw new SharedMemoryException(SharedMemoryErrorCode.AuthenticationFailed, null,
-                    $"The Redis server at {address.Location} refused the credentials given{(address.User is null ? string.Empty : " for user '" + address.User + "'")}: {Short(e)}", null, 0, e);
-            }
-            catch (Exception e) when (e is RedisException || e is TimeoutException || e is System.Net.Sockets.SocketException)
-            {
-                throw Unavailable(address.Location, watch.Elapsed, e);
-            }
-
-            if (!connection.IsConnected)
-            {
-                connection.Dispose();
-                throw Unavailable(address.Location, watch.Elapsed, null);
-            }
-
-            return new RedisSharedMemoryStore(connection, address.Location, address.Database, address.LockLease, address.ConnectTimeout, address.KeyRoot);
-        }
 
         /// <inheritdoc />
         public string KeyFor(SharedMemoryScope scope) => Location + "|" + Prefix(scope);
@@ -367,43 +313,6 @@ namespace PSSharedMemory.Redis
 
         internal static long NowUnixMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-        /// <summary>Runs one call to the server, turning a lost or refused connection into StoreUnavailable.</summary>
-        internal T Call<T>(string? name, Func<T> call)
-        {
-            long started = Stopwatch.GetTimestamp();
-            try
-            {
-                return call();
-            }
-            catch (Exception e) when (e is RedisConnectionException || e is RedisTimeoutException || e is TimeoutException)
-            {
-                throw Unavailable(Location, Stopwatch.GetElapsedTime(started), e, name);
-            }
-            catch (RedisServerException e) when (e.Message.StartsWith("NOPERM", StringComparison.Ordinal) || e.Message.StartsWith("NOAUTH", StringComparison.Ordinal))
-            {
-                throw new SharedMemoryException(SharedMemoryErrorCode.PermissionDenied, name,
-                    $"The Redis server at {Location} refused this user access{(name is null ? string.Empty : " to segment '" + name + "'")}: {e.Message}. Its ACLs decide which keys and commands each user may use.", null, 0, e);
-            }
-            catch (RedisServerException e) when (e.Message.IndexOf("proto-max-bulk-len", StringComparison.OrdinalIgnoreCase) >= 0 || e.Message.IndexOf("maxmemory", StringComparison.OrdinalIgnoreCase) >= 0)
-            {
-                throw new SharedMemoryException(SharedMemoryErrorCode.PayloadTooLarge, name,
-                    $"The Redis server at {Location} refused the payload{(name is null ? string.Empty : " of segment '" + name + "'")}: {e.Message}.", null, 0, e);
-            }
-        }
-
-        internal static SharedMemoryException Unavailable(string location, TimeSpan waited, Exception? e, string? name = null) =>
-            new SharedMemoryException(SharedMemoryErrorCode.StoreUnavailable, name,
-                $"The Redis store {location} is unavailable: it did not answer{(name is null ? string.Empty : " for segment '" + name + "'")} (waited {waited.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s){(e is null ? "." : ": " + Short(e))}",
-                null, 0, e);
-
-        internal static void CheckTimeout(TimeSpan timeout)
-        {
-            if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
-            {
-                throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be zero or more, or infinite.");
-            }
-        }
-
         private static string Escape(string prefix)
         {
             var text = new System.Text.StringBuilder(prefix.Length);
@@ -418,19 +327,6 @@ namespace PSSharedMemory.Redis
             }
 
             return text.ToString();
-        }
-
-        private static bool IsAuthentication(RedisConnectionException e) =>
-            e.FailureType == ConnectionFailureType.AuthenticationFailure
-            || e.ToString().IndexOf("WRONGPASS", StringComparison.Ordinal) >= 0
-            || e.ToString().IndexOf("NOAUTH", StringComparison.Ordinal) >= 0
-            || e.ToString().IndexOf("invalid username-password", StringComparison.OrdinalIgnoreCase) >= 0;
-
-        private static string Short(Exception e)
-        {
-            string message = e.Message;
-            int cut = message.IndexOf(Environment.NewLine, StringComparison.Ordinal);
-            return cut > 0 ? message.Substring(0, cut) : message;
         }
 
         private bool TryCreate(string name, long size, SharedMemoryOptions options)
@@ -471,29 +367,5 @@ namespace PSSharedMemory.Redis
             }));
             return (long)result == 1;
         }
-    }
-
-    /// <summary>The keys of one segment, all with the '{name}' hash tag, and its notice channel.</summary>
-    internal readonly struct RedisSegmentKeys
-    {
-        public RedisSegmentKeys(string hash)
-        {
-            Hash = hash;
-            Lock = hash + ":lock";
-            Queue = hash + ":queue";
-            Channel = RedisChannel.Literal(hash + ":events");
-            All = new RedisKey[] { Hash, Lock, Queue };
-        }
-
-        public RedisKey Hash { get; }
-
-        public RedisKey Lock { get; }
-
-        public RedisKey Queue { get; }
-
-        public RedisChannel Channel { get; }
-
-        /// <summary>KEYS of every script: the hash, the lock and the queue list.</summary>
-        public RedisKey[] All { get; }
     }
 }
