@@ -48,6 +48,16 @@ BeforeAll {
         }
     }
 
+    function Start-RemoteWaiter($Server) {
+        # A child waiting on a new segment of Server's store, once it waits; it prints how the wait ended.
+        $uri = $Server.Uri + '?connectTimeout=2000'
+        $name = New-TestSegmentName 'sto'
+        Write-SharedMemory -Store $uri -Name $name -Value 'before'
+        $child = Start-ChildPwsh -Script "`$s = Get-SharedMemory -Store '$uri' $name; try { `$s | Read-SharedMemory -Wait -Timeout 120 -ErrorAction Stop; 'resumed' } catch { `$_.FullyQualifiedErrorId + ': ' + `$_.Exception.Message }"
+        Wait-Waiter 'Redis' $name $child $Server.Port
+        $child
+    }
+
     function Wait-Ready([string] $Name) {
         # The handshake: the child writes "<name>-ready" when it is where the test needs it. -NewerThan 0
         # returns at once when that write came first, where -Wait would wait for one after it.
@@ -194,11 +204,7 @@ Describe 'Redis store only' {
         if (Skip-WithoutRedis) { return }
         $own = & $script:StartRedis
         try {
-            $uri = $own.Uri + '?connectTimeout=2000'
-            $name = New-TestSegmentName 'sto'
-            Write-SharedMemory -Store $uri -Name $name -Value 'before'
-            $child = Start-ChildPwsh -Script "`$s = Get-SharedMemory -Store '$uri' $name; try { `$s | Read-SharedMemory -Wait -Timeout 60 -ErrorAction Stop; 'resumed' } catch { `$_.FullyQualifiedErrorId + ': ' + `$_.Exception.Message }"
-            Wait-Waiter 'Redis' $name $child $own.Port
+            $child = Start-RemoteWaiter $own
             $port = $own.Port
             $own.Stop()
             $own = & $script:StartRedis -Port $port
@@ -214,11 +220,7 @@ Describe 'Redis store only' {
         if (Skip-WithoutRedis) { return }
         $own = & $script:StartRedis
         try {
-            $uri = $own.Uri + '?connectTimeout=2000'
-            $name = New-TestSegmentName 'sto'
-            Write-SharedMemory -Store $uri -Name $name -Value 'before'
-            $child = Start-ChildPwsh -Script "`$s = Get-SharedMemory -Store '$uri' $name; try { `$s | Read-SharedMemory -Wait -Timeout 120 -ErrorAction Stop; 'resumed' } catch { `$_.FullyQualifiedErrorId + ': ' + `$_.Exception.Message }"
-            Wait-Waiter 'Redis' $name $child $own.Port
+            $child = Start-RemoteWaiter $own
             $own.Stop()
             $out = Wait-ChildPwsh -Process $child -TimeoutSeconds 60
             $out | Should -Match '^StoreUnavailable,PSSharedMemory.Commands.ReadSharedMemoryCommand: .*waited \d+\.\d s'

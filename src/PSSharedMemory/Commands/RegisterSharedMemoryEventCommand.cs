@@ -14,30 +14,9 @@ namespace PSSharedMemory.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Register, "SharedMemoryEvent", DefaultParameterSetName = NameSet, HelpUri = HelpLinks.RegisterEvent)]
     [OutputType(typeof(PSEventJob))]
-    public sealed class RegisterSharedMemoryEventCommand : ScopedCommandBase
+    public sealed class RegisterSharedMemoryEventCommand : MultiSegmentCommandBase
     {
-        private const string NameSet = "Name";
-        private const string InputObjectSet = "InputObject";
-
         private readonly List<WatchedSegment> _segments = new List<WatchedSegment>();
-
-        /// <summary>The names of the segments to watch.</summary>
-        [Parameter(
-            Mandatory = true,
-            Position = 0,
-            ValueFromPipeline = true,
-            ParameterSetName = NameSet)]
-        [ArgumentCompleter(typeof(SegmentNameCompleter))]
-        [SegmentNameArgument]
-        [AllowEmptyString]
-        public string[] Name { get; set; } = Array.Empty<string>();
-
-        /// <summary>Segment objects to watch; each reports the writes after its own Version.</summary>
-        [Parameter(
-            Mandatory = true,
-            ValueFromPipeline = true,
-            ParameterSetName = InputObjectSet)]
-        public SharedMemoryInfo[] InputObject { get; set; } = Array.Empty<SharedMemoryInfo>();
 
         /// <summary>The name of the subscription, for Wait-Event, Get-Event and Unregister-Event; a new GUID by default.</summary>
         [Parameter(Position = 1)]
@@ -64,9 +43,6 @@ namespace PSSharedMemory.Commands
         [Parameter]
         [ValidateRange(0, int.MaxValue)]
         public int MaxTriggerCount { get; set; }
-
-        /// <inheritdoc />
-        protected override void ProcessRecord() => Gather(Name, InputObject, ParameterSetName == InputObjectSet, Add);
 
         /// <inheritdoc />
         protected override void EndProcessing()
@@ -121,7 +97,8 @@ namespace PSSharedMemory.Commands
             _segments.Clear();
         }
 
-        private void Add(ISharedMemoryStore store, string name, SharedMemoryScope scope, long? version, object given)
+        /// <inheritdoc />
+        protected override void Add(ISharedMemoryStore store, string name, SharedMemoryScope scope, long? version, object given)
         {
             foreach (WatchedSegment existing in _segments)
             {

@@ -125,12 +125,56 @@ namespace PSSharedMemory.Commands
     /// <summary>Cmdlets that act in one scope: -Scope. A piped segment object brings its own scope instead.</summary>
     public abstract class ScopedCommandBase : SharedMemoryCommandBase
     {
+        /// <summary>User: only this user's segments. Global: the machine-wide namespace.</summary>
+        [Parameter]
+        public SharedMemoryScope Scope { get; set; } = SharedMemoryScope.User;
+    }
+
+    /// <summary>
+    /// Cmdlets that gather several segments before they act (Wait-SharedMemory, Register-SharedMemoryEvent):
+    /// names (-Name, in -Scope) or piped segment objects (-InputObject, each in its own scope and past its
+    /// own Version), handed one at a time to <see cref="Add"/>.
+    /// </summary>
+    public abstract class MultiSegmentCommandBase : ScopedCommandBase
+    {
+        /// <summary>Parameter set: segments by name.</summary>
+        protected const string NameSet = "Name";
+
+        /// <summary>Parameter set: segment objects.</summary>
+        protected const string InputObjectSet = "InputObject";
+
+        /// <summary>The names of the segments.</summary>
+        [Parameter(
+            Mandatory = true,
+            Position = 0,
+            ValueFromPipeline = true,
+            ParameterSetName = NameSet)]
+        [ArgumentCompleter(typeof(SegmentNameCompleter))]
+        [SegmentNameArgument]
+        [AllowEmptyString]
+        public string[] Name { get; set; } = Array.Empty<string>();
+
+        /// <summary>Segment objects, each taken past its own Version.</summary>
+        [Parameter(
+            Mandatory = true,
+            ValueFromPipeline = true,
+            ParameterSetName = InputObjectSet)]
+        public SharedMemoryInfo[] InputObject { get; set; } = Array.Empty<SharedMemoryInfo>();
+
+        /// <inheritdoc />
+        protected override void ProcessRecord() => Gather(Name, InputObject, ParameterSetName == InputObjectSet, Add);
+
         /// <summary>
-        /// For the cmdlets that gather several segments before they act (Wait-SharedMemory,
-        /// Register-SharedMemoryEvent): hands each piped segment object (with its scope and version), or each
-        /// name (in -Scope, no version), to <paramref name="add"/>.
+        /// Takes one segment: its store, name and scope, the version to go past (null: the one this session
+        /// saw last), and what the user gave for it (a name or a segment object), for error records.
         /// </summary>
-        protected void Gather(string[] names, SharedMemoryInfo[] segments, bool fromObjects, Action<ISharedMemoryStore, string, SharedMemoryScope, long?, object> add)
+        protected abstract void Add(ISharedMemoryStore store, string name, SharedMemoryScope scope, long? version, object given);
+
+        /// <summary>
+        /// Hands each piped segment object (with its scope and version), or each name (in -Scope, no
+        /// version), to <paramref name="add"/>.
+        /// </summary>
+        private void Gather(string[] names, SharedMemoryInfo[] segments, bool fromObjects, Action<ISharedMemoryStore, string, SharedMemoryScope, long?, object> add)
         {
             if (fromObjects)
             {
@@ -168,10 +212,6 @@ namespace PSSharedMemory.Commands
                 return false;
             }
         }
-
-        /// <summary>User: only this user's segments. Global: the machine-wide namespace.</summary>
-        [Parameter]
-        public SharedMemoryScope Scope { get; set; } = SharedMemoryScope.User;
     }
 
     /// <summary>Cmdlets that take segments by name (in a set of their own) or as segment objects (-InputObject) from the pipeline.</summary>

@@ -20,42 +20,18 @@ namespace PSSharedMemory.Commands
     /// </remarks>
     [Cmdlet(VerbsLifecycle.Wait, "SharedMemory", DefaultParameterSetName = NameSet, HelpUri = HelpLinks.Wait)]
     [OutputType(typeof(SharedMemoryInfo))]
-    public sealed class WaitSharedMemoryCommand : ScopedCommandBase
+    public sealed class WaitSharedMemoryCommand : MultiSegmentCommandBase
     {
-        private const string NameSet = "Name";
-        private const string InputObjectSet = "InputObject";
-
         /// <summary>How often names that do not exist yet are looked for.</summary>
         private const int CreationPollMilliseconds = 50;
 
         private readonly List<Target> _targets = new List<Target>();
         private readonly List<object> _given = new List<object>();
 
-        /// <summary>The names of the segments to wait on.</summary>
-        [Parameter(
-            Mandatory = true,
-            Position = 0,
-            ValueFromPipeline = true,
-            ParameterSetName = NameSet)]
-        [ArgumentCompleter(typeof(SegmentNameCompleter))]
-        [SegmentNameArgument]
-        [AllowEmptyString]
-        public string[] Name { get; set; } = Array.Empty<string>();
-
-        /// <summary>Segment objects to wait on, each past its own Version.</summary>
-        [Parameter(
-            Mandatory = true,
-            ValueFromPipeline = true,
-            ParameterSetName = InputObjectSet)]
-        public SharedMemoryInfo[] InputObject { get; set; } = Array.Empty<SharedMemoryInfo>();
-
         /// <summary>How long to wait (default: no limit; -1 also waits without limit).</summary>
         [Parameter]
         [TimeoutTransformation]
         public TimeSpan? Timeout { get; set; }
-
-        /// <inheritdoc />
-        protected override void ProcessRecord() => Gather(Name, InputObject, ParameterSetName == InputObjectSet, Add);
 
         /// <inheritdoc />
         protected override void EndProcessing()
@@ -77,7 +53,8 @@ namespace PSSharedMemory.Commands
             }
         }
 
-        private void Add(ISharedMemoryStore store, string name, SharedMemoryScope scope, long? version, object given)
+        /// <inheritdoc />
+        protected override void Add(ISharedMemoryStore store, string name, SharedMemoryScope scope, long? version, object given)
         {
             _given.Add(given);
             foreach (Target existing in _targets)
