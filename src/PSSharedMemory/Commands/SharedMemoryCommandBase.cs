@@ -162,41 +162,35 @@ namespace PSSharedMemory.Commands
         public SharedMemoryInfo[] InputObject { get; set; } = Array.Empty<SharedMemoryInfo>();
 
         /// <inheritdoc />
-        protected override void ProcessRecord() => Gather(Name, InputObject, ParameterSetName == InputObjectSet, Add);
-
-        /// <summary>
-        /// Takes one segment: its store, name and scope, the version to go past (null: the one this session
-        /// saw last), and what the user gave for it (a name or a segment object), for error records.
-        /// </summary>
-        protected abstract void Add(ISharedMemoryStore store, string name, SharedMemoryScope scope, long? version, object given);
-
-        /// <summary>
-        /// Hands each piped segment object (with its scope and version), or each name (in -Scope, no
-        /// version), to <paramref name="add"/>.
-        /// </summary>
-        private void Gather(string[] names, SharedMemoryInfo[] segments, bool fromObjects, Action<ISharedMemoryStore, string, SharedMemoryScope, long?, object> add)
+        protected override void ProcessRecord()
         {
-            if (fromObjects)
+            if (ParameterSetName == InputObjectSet)
             {
-                foreach (SharedMemoryInfo segment in segments)
+                foreach (SharedMemoryInfo segment in InputObject)
                 {
                     if (segment is not null && TryStoreFor(segment, segment, out ISharedMemoryStore? store))
                     {
-                        add(store!, segment.Name, segment.Scope, segment.Version, segment);
+                        Add(store!, segment.Name, segment.Scope, segment.Version, segment);
                     }
                 }
 
                 return;
             }
 
-            foreach (string name in names)
+            foreach (string name in Name)
             {
                 if (TryStoreFor(null, name ?? string.Empty, out ISharedMemoryStore? store))
                 {
-                    add(store!, name ?? string.Empty, Scope, null, name ?? string.Empty);
+                    Add(store!, name ?? string.Empty, Scope, null, name ?? string.Empty);
                 }
             }
         }
+
+        /// <summary>
+        /// Takes one segment: its store, name and scope, the version to go past (null: the one this session
+        /// saw last), and what the user gave for it (a name or a segment object), for error records.
+        /// </summary>
+        protected abstract void Add(ISharedMemoryStore store, string name, SharedMemoryScope scope, long? version, object given);
 
         private bool TryStoreFor(SharedMemoryInfo? input, object target, out ISharedMemoryStore? store)
         {
