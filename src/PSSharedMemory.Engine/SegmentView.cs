@@ -16,22 +16,8 @@ namespace PSSharedMemory.Engine
     /// mapping too; a growable segment maps its file again when it grows (here or in another process,
     /// which the header's size tells), and a replaced region stays mapped until the last lease on it ends.
     /// </remarks>
-    internal sealed unsafe class SegmentView
+    internal sealed unsafe partial class SegmentView
     {
-        // How long a look at the file, vouched for by VouchIntact, stands in for the check of the next Enter
-        // (Stopwatch ticks; tests lengthen it to tell the other conditions apart from the time).
-        internal static long s_vouchTicks = System.Diagnostics.Stopwatch.Frequency / 1000;
-
-        // The view, mapped length and time of this thread's last vouched look (VouchIntact); one Enter uses it.
-        [ThreadStatic]
-        private static SegmentView? t_vouchedView;
-
-        [ThreadStatic]
-        private static long t_vouchedLength;
-
-        [ThreadStatic]
-        private static long t_vouchedAt;
-
         private readonly object _regionGate = new object();
         private MappedRegion _region;
         private int _disposed;
@@ -144,175 +130,11 @@ namespace PSSharedMemory.Engine
             }
         }
 
-        /// <summary>
-        /// Maps the file again when another process grew it past the current region; returns the current
-        /// region (not referenced). Fails with Corrupted when the header claims more than the file holds.
-        /// </summary>
-        public MappedRegion Refresh()
-        {
-            lock (_regionGate)
-            {
-                MappedRegion current = _region;
-                long size = Volatile.Read(ref Header.Size);
-                if (size <= current.Size)
-                {
-                    return current;
-                }
-
-                if (size > Header.MaxSize)
-                {
-                    throw SegmentErrors.Corrupted(Name, $"its header says the size is {size} bytes, more than its largest, {Header.MaxSize}");
-                }
-
-                try
-                {
-                    // A grower lengthens the file before it raises the size, so a shorter file is damage.
-                    long fileLength = Mapping.FileLength();
-                    if (fileLength < SegmentLayout.HeaderSize + size)
-                    {
-                        throw SegmentErrors.Corrupted(Name, $"its header says the size is {size} bytes but the file holds {Math.Max(0, fileLength - SegmentLayout.HeaderSize)}");
-                    }
-
-                    return Replace(Mapping.MapRegion(SegmentLayout.HeaderSize + size));
-                }
-                catch (NativeException e)
-                {
-                    throw Translate(e);
-                }
-            }
-        }
-
-        /// <summary>
-        /// Grows the segment so it holds at least <paramref name="needed"/> payload bytes, and moves the
-        /// lease to the larger region. The caller holds the segment's lock and the lease, and checked that
-        /// <paramref name="needed"/> is within <see cref="MaxSize"/>. Fails with OutOfSpace, leaving the
-        /// segment as it was.
-        /// </summary>
-        public void Grow(long needed, ref Lease lease)
-        {
-            lock (_regionGate)
-            {
-                long size = Volatile.Read(ref Header.Size);
-                if (needed > size)
-                {
-                    long grown = GrowthFor(needed, Header.MaxSize);
-                    try
-                    {
-                        // Lengthen and reserve the file before any process may map it at the new size.
-                        Mapping.Extend(SegmentLayout.HeaderSize + grown);
-                        MappedRegion region = Mapping.MapRegion(SegmentLayout.HeaderSize + grown);
-                        GrowthPausePoint?.Invoke("extended");
-                        Volatile.Write(ref Header.Size, grown);
-                        Replace(region);
-                        GrowthPausePoint?.Invoke("resized");
-                    }
-                    catch (NativeException e)
-                    {
-                        throw SegmentErrors.Translate(e, Name, Store, grown);
-                    }
-                }
-            }
-
-            MoveToCurrentRegion(ref lease);
-        }
-
-        /// <summary>Moves <paramref name="lease"/> to the current region, mapping the file again if another process grew it.</summary>
-        public void MoveToCurrentRegion(ref Lease lease)
-        {
-            MappedRegion current = TakeRegion();
-            if (current == lease.Region)
-            {
-                current.Release();
-                return;
-            }
-
-            lease.Move(current);
-        }
-
-        /// <summary>
-        /// The size a growable segment takes to hold <paramref name="needed"/> bytes: a quarter more, at
-        /// least 4 KiB, at most <paramref name="maxSize"/>, so a run of appends grows it a few times, not each time.
-        /// </summary>
-        public static long GrowthFor(long needed, long maxSize)
-        {
-            long size = needed > maxSize - needed / 4 ? maxSize : needed + needed / 4;
-            return Math.Min(Math.Max(size, MinimumGrowableSize), maxSize);
-        }
-
         /// <summary>Test hook: called inside a grow, after the file is lengthened ("extended") and after the header's size is raised ("resized").</summary>
         internal static Action<string>? GrowthPausePoint;
 
         /// <summary>The smallest size a growable segment grows to.</summary>
         public const long MinimumGrowableSize = 4096;
-
-        private MappedRegion Replace(MappedRegion region)
-        {
-            MappedRegion old = _region;
-            Volatile.Write(ref _region, region);
-            if (IsDisposed)
-            {
-                // Closed meanwhile: nothing would retire this one later.
-                region.Retire();
-            }
-
-            // The first mapping also carries the header, so it stays until the handle closes.
-            old.Retire();
-            return region;
-        }
-
-        /// <summary>
-        /// Fails with Corrupted when the file no longer backs the whole mapping (someone shrank it), instead
-        /// of letting the next access fault. One fstat; a truncation after it and before the access can still
-        /// fault, which .NET cannot catch (see "Trust model" in docs/segment-format.md).
-        /// </summary>
-        public void CheckIntact() => CheckIntact(Volatile.Read(ref _region));
-
-        /// <summary>
-        /// Records that this thread has just seen the file back <paramref name="mappedLength"/> bytes of the
-        /// mapping by other means (the lstat of the segment's name: <see cref="SharedMemorySegment.IsOrphaned"/>).
-        /// The next <see cref="Enter()"/> of this thread, if it comes within a millisecond, on this view and for
-        /// no more than that length, skips its own fstat: that look is as recent as the one it replaces, and
-        /// neither can stop a truncation that comes after it. Any other checking Enter of the thread drops it.
-        /// </summary>
-        public void VouchIntact(long mappedLength)
-        {
-            t_vouchedView = this;
-            t_vouchedLength = mappedLength;
-            t_vouchedAt = System.Diagnostics.Stopwatch.GetTimestamp();
-        }
-
-        private bool TakeVouch(MappedRegion region)
-        {
-            SegmentView? vouched = t_vouchedView;
-            if (vouched is null)
-            {
-                return false;
-            }
-
-            t_vouchedView = null;
-            return ReferenceEquals(vouched, this)
-                && region.Length <= t_vouchedLength
-                && System.Diagnostics.Stopwatch.GetTimestamp() - t_vouchedAt <= Volatile.Read(ref s_vouchTicks);
-        }
-
-        /// <summary>The same check, for the length of <paramref name="region"/>.</summary>
-        public void CheckIntact(MappedRegion region)
-        {
-            string? damage;
-            try
-            {
-                damage = Mapping.CheckIntact(region.Length);
-            }
-            catch (NativeException e)
-            {
-                throw SegmentErrors.Translate(e, Name, Store, Size);
-            }
-
-            if (damage is not null)
-            {
-                throw SegmentErrors.Corrupted(Name, damage);
-            }
-        }
 
         /// <summary>Refuses a closed or removed handle. Callers hold a lease.</summary>
         public void ThrowIfUnusable()
