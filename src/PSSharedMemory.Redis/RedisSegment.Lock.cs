@@ -56,18 +56,10 @@ namespace PSSharedMemory.Redis
 
                     if (deadline.HasPassed)
                     {
-                        RedisLock.Parse((string?)result ?? string.Empty, out _, out string host, out int pid);
-                        throw LockTimeout(timeout, host, pid);
+                        throw LockTimeout(timeout, (string?)result);
                     }
 
-                    if (watch is null)
-                    {
-                        // Subscribe, then try again at once: a release between the two tries is not missed.
-                        watch = new RedisWatch(Owner, new[] { Keys.Channel });
-                        continue;
-                    }
-
-                    watch.Wait(deadline, cancellationToken);
+                    SubscribeOrWait(ref watch, deadline, cancellationToken);
                 }
             }
             finally
@@ -168,12 +160,30 @@ namespace PSSharedMemory.Redis
             _lockToken = string.Empty;
         }
 
+        /// <summary>
+        /// In a loop that tries a script until it succeeds: the first time, subscribes to the segment's channel
+        /// and returns, so the caller tries again at once and a notice between the two tries is not missed;
+        /// after that, waits for a notice, a poll slice, or <paramref name="until"/>.
+        /// </summary>
+        private void SubscribeOrWait(ref RedisWatch? watch, Deadline until, CancellationToken cancellationToken)
+        {
+            if (watch is null)
+            {
+                watch = new RedisWatch(Owner, new[] { Keys.Channel });
+                return;
+            }
+
+            watch.Wait(until, cancellationToken);
+        }
+
         private SharedMemoryException LockLost() =>
             new SharedMemoryException(SharedMemoryErrorCode.LockLost, Name,
                 $"The lock of segment '{Name}' was lost while this session held it: its lease of {Deadline.Describe(Owner.LockLease)} ended before it was renewed (the holder was paused, or cut off from the Redis server), so another session may have taken it. This command was not made under the lock.");
 
-        private SharedMemoryException LockTimeout(TimeSpan timeout, string host, int pid)
+        /// <summary>LockTimeout naming the holder that <paramref name="lockValue"/> (the lock key's value, "token|host|pid") records.</summary>
+        private SharedMemoryException LockTimeout(TimeSpan timeout, string? lockValue)
         {
+            RedisLock.Parse(lockValue ?? string.Empty, out _, out string host, out int pid);
             string holder = pid > 0 ? $"process {pid.ToString(CultureInfo.InvariantCulture)} on {host}" : "another session";
             return new SharedMemoryException(SharedMemoryErrorCode.LockTimeout, Name,
                 $"The lock of segment '{Name}' is held by {holder} and was not released within {Deadline.Describe(timeout)}.")

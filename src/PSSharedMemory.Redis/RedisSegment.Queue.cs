@@ -77,8 +77,7 @@ namespace PSSharedMemory.Redis
                         case "locked":
                             if (lockDeadline.HasPassed)
                             {
-                                RedisLock.Parse((string?)r[1] ?? string.Empty, out _, out string host, out int pid);
-                                throw LockTimeout(SharedMemorySegment.DefaultLockTimeout, host, pid);
+                                throw LockTimeout(SharedMemorySegment.DefaultLockTimeout, (string?)r[1]);
                             }
 
                             waitUntil = lockDeadline;
@@ -87,13 +86,7 @@ namespace PSSharedMemory.Redis
                             throw new InvalidOperationException("Unexpected answer from the send script: " + (string?)r[0]);
                     }
 
-                    if (watch is null)
-                    {
-                        watch = new RedisWatch(Owner, new[] { Keys.Channel });
-                        continue;
-                    }
-
-                    watch.Wait(waitUntil, cancellationToken);
+                    SubscribeOrWait(ref watch, waitUntil, cancellationToken);
                 }
             }
             finally
@@ -148,8 +141,7 @@ namespace PSSharedMemory.Redis
                         case "locked":
                             if (lockDeadline.HasPassed)
                             {
-                                RedisLock.Parse((string?)r[1] ?? string.Empty, out _, out string host, out int pid);
-                                throw LockTimeout(SharedMemorySegment.DefaultLockTimeout, host, pid);
+                                throw LockTimeout(SharedMemorySegment.DefaultLockTimeout, (string?)r[1]);
                             }
 
                             waitUntil = lockDeadline;
@@ -158,13 +150,7 @@ namespace PSSharedMemory.Redis
                             throw new InvalidOperationException("Unexpected answer from the receive script: " + (string?)r[0]);
                     }
 
-                    if (watch is null)
-                    {
-                        watch = new RedisWatch(Owner, new[] { Keys.Channel });
-                        continue;
-                    }
-
-                    watch.Wait(waitUntil, cancellationToken);
+                    SubscribeOrWait(ref watch, waitUntil, cancellationToken);
                 }
             }
             finally

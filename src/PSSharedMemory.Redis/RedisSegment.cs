@@ -317,17 +317,10 @@ namespace PSSharedMemory.Redis
 
                     if (deadline.HasPassed)
                     {
-                        RedisLock.Parse((string?)r[1] ?? string.Empty, out _, out string host, out int pid);
-                        throw LockTimeout(lockTimeout, host, pid);
+                        throw LockTimeout(lockTimeout, (string?)r[1]);
                     }
 
-                    if (watch is null)
-                    {
-                        watch = new RedisWatch(Owner, new[] { Keys.Channel });
-                        continue;
-                    }
-
-                    watch.Wait(deadline, cancellationToken);
+                    SubscribeOrWait(ref watch, deadline, cancellationToken);
                 }
             }
             finally
