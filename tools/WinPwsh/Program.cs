@@ -17,6 +17,7 @@ namespace PSSharedMemory.WinPwsh
         private static int Main(string[] args)
         {
             AddBuiltInModules();
+            LaneDrives.WaitForLetters(TimeSpan.FromSeconds(30));
             foreach (string arg in args)
             {
                 if (Is(arg, "-s", "-ServerMode", "-sshs", "-SSHServerMode"))
@@ -76,6 +77,7 @@ namespace PSSharedMemory.WinPwsh
             state.ExecutionPolicy = Microsoft.PowerShell.ExecutionPolicy.Bypass;
             using Runspace runspace = RunspaceFactory.CreateRunspace(host, state);
             runspace.Open();
+            LaneDrives.AddMissing(runspace);
             using PowerShell shell = PowerShell.Create();
             shell.Runspace = runspace;
             if (file is not null)
