@@ -155,6 +155,87 @@ function Add-DerivedGoal([string] $Case, [string] $From, [string] $Baseline, [do
     Complete-Case $Case
 }
 
+function Add-HardeningFloor {
+    <#
+        The floor of a hardened write and read (Linux): two trivial cmdlet calls plus the system calls that
+        the module's checks against cut, replaced or untrusted files cost, made from compiled code: an lstat
+        of the store and one of the segment's name before the write and again before the read, and the
+        write's flock pair. They are the same calls, on the same paths, as the engine makes (seen with
+        strace: Write-SharedMemory makes 4 system calls, Read-SharedMemory 2). Adds the floor and a row of
+        the system calls alone to the case, and returns the floor's name; $null where it cannot be measured.
+    #>
+    param([System.Collections.Specialized.OrderedDictionary] $Methods, [string] $SegmentName)
+    if (-not $IsLinux) {
+        Write-Host '    (the hardened floor is measured on Linux only)' -ForegroundColor DarkGray
+        return $null
+    }
+
+    $root = if ($env:PSSHAREDMEMORY_STORE) { $env:PSSHAREDMEMORY_STORE } else { '/dev/shm' }
+    $store = Join-Path $root ('pssm-' + (& id -u))
+    $file = Join-Path $store "$SegmentName.pssm"
+    if (-not (Test-Path -LiteralPath $file)) { throw "The hardened floor found no segment file at '$file'." }
+    if (-not ('PSSharedMemoryBench.HardeningCalls' -as [type])) {
+        Add-Type -TypeDefinition @'
+using System;
+using System.Runtime.InteropServices;
+
+namespace PSSharedMemoryBench
+{
+    public static class HardeningCalls
+    {
+        private const int LockExclusive = 2;
+        private const int Unlock = 8;
+
+        [DllImport("libc", EntryPoint = "lstat", SetLastError = true)]
+        private static extern int Lstat(string path, byte[] status);
+
+        [DllImport("libc", EntryPoint = "flock", SetLastError = true)]
+        private static extern int Flock(SafeHandle fd, int operation);
+
+        // Runs n times the system calls of one write (lstat store, lstat name, flock, unflock) and one read
+        // (lstat store, lstat name); throws when one fails, so a floor is never made of failed calls.
+        public static void Run(string store, string file, SafeHandle lockFile, int n)
+        {
+            byte[] status = new byte[512];
+            for (int i = 0; i < n; i++)
+            {
+                Check(Lstat(store, status), "lstat");
+                Check(Lstat(file, status), "lstat");
+                Check(Flock(lockFile, LockExclusive), "flock");
+                Check(Flock(lockFile, Unlock), "flock");
+                Check(Lstat(store, status), "lstat");
+                Check(Lstat(file, status), "lstat");
+            }
+        }
+
+        private static void Check(int result, string call)
+        {
+            if (result != 0)
+            {
+                throw new InvalidOperationException(call + " failed with errno " + Marshal.GetLastWin32Error());
+            }
+        }
+    }
+}
+'@
+    }
+
+    $lock = [IO.File]::Open((Join-Path $fileDir 'hardening-floor.lock'), 'OpenOrCreate', 'ReadWrite', 'ReadWrite')
+    $script:hardeningFloor = @{ Store = $store; File = $file; Lock = $lock.SafeFileHandle; Stream = $lock }
+    [PSSharedMemoryBench.HardeningCalls]::Run($store, $file, $lock.SafeFileHandle, 1)
+    $floor = 'Floor: Write-Output -InputObject, twice + the 6 system calls of a hardened write and read'
+    $Methods[$floor] = @{ Kind = 'Floor'; Note = '4 lstat and a flock pair, from compiled code'
+        Body = { param($n)
+            for ($i = 0; $i -lt $n; $i++) { $null = Write-Output -InputObject $text100; $null = Write-Output -InputObject $text100 }
+            [PSSharedMemoryBench.HardeningCalls]::Run($hardeningFloor.Store, $hardeningFloor.File, $hardeningFloor.Lock, $n)
+        }
+    }
+    $Methods['Breakdown: the 6 system calls alone'] = @{ Kind = 'Breakdown'; Note = '4 lstat and a flock pair, from compiled code'
+        Body = { param($n) [PSSharedMemoryBench.HardeningCalls]::Run($hardeningFloor.Store, $hardeningFloor.File, $hardeningFloor.Lock, $n) }
+    }
+    return $floor
+}
+
 function Complete-Case([string] $Case) {
     # Ratios to the baselines, once every row of the case is in.
     foreach ($row in @($results | Where-Object Case -EQ $Case)) {
@@ -219,6 +300,8 @@ else {
         ExtraSamples = 9; CrossRounds = 20; CrossCount = 50; ColdRuns = 20; WarmupSeconds = 20 }
 }
 $gapMilliseconds = 3
+# The open lock file of the hardened floor (Add-HardeningFloor), closed at the end.
+$hardeningFloor = $null
 
 # Fidelity of the objects' round trips, filled in by the objects case.
 $fidelity = [Collections.Generic.List[object]]::new()
@@ -229,24 +312,31 @@ try {
     # ---------------------------------------------------------------- 100-byte string
     $text100 = ('The quick brown fox jumps over the lazy dog; ' * 3).Substring(0, 100)
     $seg100 = New-BenchSegment 'text100' 4KB
+    # By name means a string, as a user types it: no property look-up in the timed loop.
+    $name100 = $seg100.Name
     $file100 = Join-Path $fileDir 'text100.txt'
     $floor100 = 'Floor: Write-Output -InputObject, twice'
     $methods = [ordered]@{
         $floor100                                = @{ Kind = 'Floor'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Write-Output -InputObject $text100; $null = Write-Output -InputObject $text100 } } }
         'PSSharedMemory by name'                 = @{ Kind = 'Goal'; Baseline = $floor100; Limit = 1.5; GoalText = '100-byte string by name (Write+Read) ≤ 1.5× two trivial cmdlet calls'
-            Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $seg100.Name -Value $text100; $null = Read-SharedMemory -Name $seg100.Name } } }
+            Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $name100 -Value $text100; $null = Read-SharedMemory -Name $name100 } } }
         'PSSharedMemory segment object'          = @{ Kind = 'Alternative'; Baseline = $floor100; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $seg100 | Write-SharedMemory -Value $text100; $null = Read-SharedMemory -InputObject $seg100 } } }
         'Get-Variable -Name PID -ValueOnly, twice' = @{ Kind = 'Reference'; Note = 'not trivial: matches the name against every scope''s variables'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Get-Variable -Name PID -ValueOnly; $null = Get-Variable -Name PID -ValueOnly } } }
         'Set-Content / Get-Content -Raw'         = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Set-Content -LiteralPath $file100 -Value $text100 -NoNewline; $null = Get-Content -LiteralPath $file100 -Raw } } }
         '[IO.File]::WriteAllText / ReadAllText'  = @{ Kind = 'Alternative'; Note = 'methods, not cmdlets'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { [IO.File]::WriteAllText($file100, $text100); $null = [IO.File]::ReadAllText($file100) } } }
         'Export-Clixml / Import-Clixml'          = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Export-Clixml -LiteralPath $file100 -InputObject $text100; $null = Import-Clixml -LiteralPath $file100 } } }
         'ConvertTo-Json / ConvertFrom-Json file' = @{ Kind = 'Alternative'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { ConvertTo-Json -InputObject $text100 | Set-Content -LiteralPath $file100; $null = Get-Content -LiteralPath $file100 -Raw | ConvertFrom-Json } } }
-        'Breakdown: Write-SharedMemory -Name alone' = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $seg100.Name -Value $text100 } } }
-        'Breakdown: Read-SharedMemory -Name alone'  = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Read-SharedMemory -Name $seg100.Name } } }
+        'Breakdown: Write-SharedMemory -Name alone' = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { Write-SharedMemory -Name $name100 -Value $text100 } } }
+        'Breakdown: Read-SharedMemory -Name alone'  = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Read-SharedMemory -Name $name100 } } }
     }
-    Write-SharedMemory -Name $seg100.Name -Value $text100
-    if ((Read-SharedMemory -Name $seg100.Name) -cne $text100) { throw 'The 100-byte string did not come back intact.' }
+    $hardened100 = Add-HardeningFloor -Methods $methods -SegmentName $name100
+    Write-SharedMemory -Name $name100 -Value $text100
+    if ((Read-SharedMemory -Name $name100) -cne $text100) { throw 'The 100-byte string did not come back intact.' }
     Invoke-Case -Case '100-byte string' -Methods $methods -Inner $plan.TinyInner -Samples $plan.TinySamples -Warmup $plan.TinyWarmup
+    if ($hardened100) {
+        Add-DerivedGoal -Case '100-byte string' -From 'PSSharedMemory by name' -Baseline $hardened100 -Limit 1.5 `
+            -GoalText '100-byte string by name (Write+Read) ≤ 1.5× (two trivial cmdlet calls + the 6 system calls of the hardened write and read)'
+    }
 
     # ---------------------------------------------------------------- 64 KiB and 16 MiB of text
     $line = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore.' + "`n"
@@ -622,6 +712,7 @@ try {
     Complete-Case $coldCase
 }
 finally {
+    if ($hardeningFloor) { $hardeningFloor.Stream.Dispose() }
     foreach ($name in $segments) { Remove-SharedMemory -Name $name -ErrorAction SilentlyContinue -Confirm:$false }
     Remove-Item -LiteralPath $fileDir -Recurse -Force -ErrorAction SilentlyContinue
 }
