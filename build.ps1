@@ -215,6 +215,7 @@ Import-Module PSSharedMemory -RequiredVersion '$Version'
 'Cmdlets: ' + ((`$module.ExportedCmdlets.Keys | Sort-Object) -join ', ')
 Uninstall-PSResource -Name PSSharedMemory -Version '$Version' -Scope CurrentUser
 "@
+    $pushed = $false
     $saved = @{ HOME = $env:HOME; XDG_DATA_HOME = $env:XDG_DATA_HOME; XDG_CONFIG_HOME = $env:XDG_CONFIG_HOME; XDG_CACHE_HOME = $env:XDG_CACHE_HOME; LOCALAPPDATA = $env:LOCALAPPDATA; PSModulePath = $env:PSModulePath }
     try {
         if (-not $IsWindows) {
@@ -228,10 +229,15 @@ Uninstall-PSResource -Name PSSharedMemory -Version '$Version' -Scope CurrentUser
             $env:LOCALAPPDATA = $sandbox
         }
         $env:PSModulePath = $null
+        # From inside the scratch folder: PSResourceGet's NuGet client writes a NuGet/NuGet.Config to the
+        # working directory, which must never be the checkout.
+        Push-Location -LiteralPath $sandbox
+        $pushed = $true
         & (Get-PwshPath) -NoProfile -NonInteractive -Command $script
         if ($LASTEXITCODE -ne 0) { throw 'Publishing, installing or importing the package failed.' }
     }
     finally {
+        if ($pushed) { Pop-Location }
         foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
     }
     $nupkg = Get-ChildItem -LiteralPath $repoPath -Filter '*.nupkg' | Select-Object -First 1
