@@ -88,7 +88,7 @@ Remove-SharedMemory -Name "`$prefix-*" -Confirm:`$false
             Remove-SharedMemory -Name $name -Confirm:$false -ErrorAction SilentlyContinue
             $env:PSSHAREDMEMORY_STORE = $saved
             Remove-SharedMemory -Name $name -Confirm:$false -ErrorAction SilentlyContinue
-            Remove-Item -LiteralPath $other -Recurse -Force
+            Remove-TestFolder $other
         }
     }
 }

@@ -24,6 +24,25 @@ if (($env:PSModulePath -split [IO.Path]::PathSeparator) -notcontains $script:Mod
 . (Join-Path $PSScriptRoot '../tools/PwshPath.ps1')
 $script:PwshPath = Get-PwshPath
 
+function Remove-TestFolder([string] $Path) {
+    # Windows deletes a file that another handle still has open only when that handle closes, and until then
+    # the file keeps its folder from being deleted ("Directory is not empty"). A removed segment's file can be
+    # in that state for a moment after Remove-SharedMemory returns (seen once under Wine), so the folder of a
+    # test's own store is removed again until it goes, for at most 10 s; then the last error stands.
+    $deadline = [DateTime]::UtcNow.AddSeconds(10)
+    while ($true) {
+        try {
+            Remove-Item -LiteralPath $Path -Recurse -Force -ErrorAction Stop
+            return
+        }
+        catch [System.IO.IOException] {
+            if ([IO.Path]::DirectorySeparatorChar -ne '\') { throw }
+            if ([DateTime]::UtcNow -gt $deadline) { throw }
+            Start-Sleep -Milliseconds 50
+        }
+    }
+}
+
 function New-TestSegmentName([string] $Prefix = 'test') {
     # Unique per test, so tests never see each other's segments.
     '{0}-{1}' -f $Prefix, [guid]::NewGuid().ToString('N').Substring(0, 12)
