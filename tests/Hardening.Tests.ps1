@@ -158,7 +158,7 @@ Describe 'An untrusted store' {
         # Close this session's handle first: Windows cannot delete a file that is open.
         Remove-SharedMemory -Name $name -Confirm:$false -ErrorAction SilentlyContinue
         $env:PSSHAREDMEMORY_STORE = $saved
-        Remove-Item -LiteralPath $root -Recurse -Force
+        Remove-TestFolder $root
     }
 
     It 'with mode 0755 is refused by <Command> with SharedMemoryUnsafePermissions' -TestCases @(
