@@ -43,7 +43,7 @@
     Fewer samples, rounds and starts.
 
 .PARAMETER EngineResultsPath
-    The BenchmarkDotNet results directory of the same run (with pingpong.json and pingpong.md); its tables
+    The BenchmarkDotNet results directory of the same run (with pingpong.json, pingpong.md, paired.json and paired.md); its tables
     and the engine goals are added to the report.
 
 .PARAMETER ReportPath
@@ -779,24 +779,47 @@ if ($EngineResultsPath -and (Test-Path -LiteralPath $EngineResultsPath)) {
 
     $lockRows = @(Read-EngineCsv '*LockBenchmarks-report.csv')
     $roundRows = @(Read-EngineCsv '*RoundTripBenchmarks-report.csv')
+    # The goals take their ratios from the interleaved rounds of the paired benchmark (both sides in one
+    # process, at the same moments); BenchmarkDotNet's ratio, from processes minutes apart, is shown beside.
+    $pairedJson = Join-Path $EngineResultsPath 'paired.json'
+    $paired = if (Test-Path -LiteralPath $pairedJson) { (Get-Content -LiteralPath $pairedJson -Raw | ConvertFrom-Json).Results } else { @() }
+    function Get-PairedRow([string] $Name) { $paired | Where-Object Name -EQ $Name | Select-Object -First 1 }
+    $lockGoal = 'Engine lock: Lock()+Unlock(), no regression beyond 10 % as a ratio to the system calls it makes (2026-11-26: the flock pair; now the flock pair and 2 fstat checks)'
+    $tripGoal = 'Engine 64 B round trip: Write+Read, no regression beyond 10 % as a ratio to 2x memcpy + Lock/Unlock'
+    $bdnLock = $null
     if ($lockRows) {
         $lock = Find-Method $lockRows 'Lock()+Unlock()'
         $flock = Find-Method $lockRows 'flock pair (syscalls only)'
         $checked = Find-Method $lockRows 'flock pair + 2 fstat (the calls Lock+Unlock makes)'
-        if ($lock -and $checked) {
-            # On 2026-11-26 Lock+Unlock made two system calls, the flock pair; since the hardening it makes
-            # four (an fstat check before each). The ratio to the calls it makes is the engine's own cost.
-            $bare = if ($flock) { '; {0:N2}× the bare flock pair ({1:N1} ns)' -f ((ConvertTo-Nanoseconds $lock.'Median [ns]') / (ConvertTo-Nanoseconds $flock.'Median [ns]')), (ConvertTo-Nanoseconds $flock.'Median [ns]') }
-            Add-EngineGoal 'Engine lock: Lock()+Unlock(), no regression beyond 10 % as a ratio to the system calls it makes (2026-11-26: the flock pair; now the flock pair and 2 fstat checks)' (ConvertTo-Nanoseconds $lock.'Median [ns]') (ConvertTo-Nanoseconds $checked.'Median [ns]') 'ns' $previousEngineRatios.Lock 'flock pair + 2 fstat' ('P95 {0:N1} ns{1}' -f (ConvertTo-Nanoseconds $lock.'P95 [ns]'), $bare)
-        }
+        if ($lock -and $checked) { $bdnLock = (ConvertTo-Nanoseconds $lock.'Median [ns]') / (ConvertTo-Nanoseconds $checked.'Median [ns]') }
     }
+    $bdnTrip = $null
     if ($roundRows) {
         $r64 = @($roundRows | Where-Object Size -EQ '64')
         $wr = Find-Method $r64 'Write+Read'
         $ml = Find-Method $r64 '2x memcpy + Lock/Unlock'
-        if ($wr -and $ml) {
-            Add-EngineGoal 'Engine 64 B round trip: Write+Read, no regression beyond 10 % as a ratio to 2x memcpy + Lock/Unlock' (ConvertTo-Nanoseconds $wr.'Median [ns]') (ConvertTo-Nanoseconds $ml.'Median [ns]') 'ns' $previousEngineRatios.RoundTrip '2x memcpy + Lock/Unlock' ('P95 {0:N1} ns' -f (ConvertTo-Nanoseconds $wr.'P95 [ns]'))
-        }
+        if ($wr -and $ml) { $bdnTrip = (ConvertTo-Nanoseconds $wr.'Median [ns]') / (ConvertTo-Nanoseconds $ml.'Median [ns]') }
+    }
+    $pairedLock = Get-PairedRow 'Lock()+Unlock()'
+    if ($pairedLock) {
+        # On 2026-11-26 Lock+Unlock made two system calls, the flock pair; since the hardening it makes
+        # four (an fstat check before each). The ratio to the calls it makes is the engine's own cost.
+        $beside = if ($bdnLock) { '; BenchmarkDotNet, separate processes: {0:N2}×' -f $bdnLock } else { '' }
+        Add-EngineGoal $lockGoal $pairedLock.Median $pairedLock.FloorMedian 'ns' $previousEngineRatios.Lock 'flock pair + 2 fstat' ('P95 {0:N1} ns, interleaved rounds{1}' -f $pairedLock.P95, $beside)
+    }
+    elseif ($lockRows -and $lock -and $checked) {
+        $bare = if ($flock) { '; {0:N2}× the bare flock pair ({1:N1} ns)' -f ((ConvertTo-Nanoseconds $lock.'Median [ns]') / (ConvertTo-Nanoseconds $flock.'Median [ns]')), (ConvertTo-Nanoseconds $flock.'Median [ns]') }
+        Add-EngineGoal $lockGoal (ConvertTo-Nanoseconds $lock.'Median [ns]') (ConvertTo-Nanoseconds $checked.'Median [ns]') 'ns' $previousEngineRatios.Lock 'flock pair + 2 fstat' ('P95 {0:N1} ns{1}' -f (ConvertTo-Nanoseconds $lock.'P95 [ns]'), $bare)
+    }
+    $pairedTrip = Get-PairedRow 'Write+Read, 64 B'
+    if ($pairedTrip) {
+        $beside = if ($bdnTrip) { '; BenchmarkDotNet, separate processes: {0:N2}×' -f $bdnTrip } else { '' }
+        Add-EngineGoal $tripGoal $pairedTrip.Median $pairedTrip.FloorMedian 'ns' $previousEngineRatios.RoundTrip '2x memcpy + Lock/Unlock' ('P95 {0:N1} ns, interleaved rounds{1}' -f $pairedTrip.P95, $beside)
+    }
+    elseif ($roundRows -and $wr -and $ml) {
+        Add-EngineGoal $tripGoal (ConvertTo-Nanoseconds $wr.'Median [ns]') (ConvertTo-Nanoseconds $ml.'Median [ns]') 'ns' $previousEngineRatios.RoundTrip '2x memcpy + Lock/Unlock' ('P95 {0:N1} ns' -f (ConvertTo-Nanoseconds $wr.'P95 [ns]'))
+    }
+    if ($roundRows) {
         $mib = @($roundRows | Where-Object Size -EQ '1048576')
         $fresh = Find-Method $mib 'Write+Read'
         $reused = Find-Method $mib 'Write+Read(buffer)'
@@ -834,6 +857,13 @@ if ($EngineResultsPath -and (Test-Path -LiteralPath $EngineResultsPath)) {
         $engineLines.Add('#### Cross-process change notification (engine)')
         $engineLines.Add('')
         $engineLines.AddRange([string[]](Get-Content -LiteralPath $pingMd))
+    }
+    $pairedMd = Join-Path $EngineResultsPath 'paired.md'
+    if (Test-Path -LiteralPath $pairedMd) {
+        $engineLines.Add('')
+        $engineLines.Add('#### Engine operations against their floors, interleaved in one process (the lock and 64 B goals)')
+        $engineLines.Add('')
+        $engineLines.AddRange([string[]](Get-Content -LiteralPath $pairedMd))
     }
     $engineSection = $engineLines -join "`n"
 }

@@ -84,6 +84,14 @@ if ($LASTEXITCODE -ne 0) { throw "The ping-pong benchmark failed (exit code $LAS
 $pingPongOutput | Write-Host
 Set-Content -LiteralPath (Join-Path $engineResults 'pingpong.md') -Value ($pingPongOutput | Where-Object { $_ })
 
+Write-Step 'Engine operations against their floors (interleaved rounds in one process)'
+$pairedJson = Join-Path $engineResults 'paired.json'
+$pairedArgs = if ($Quick) { @('--rounds', '31', '--batch', '2000', '--warmup', '1') } else { @('--rounds', '101', '--batch', '5000', '--warmup', '5') }
+$pairedOutput = & dotnet run -c $Configuration --no-build --project $project -- paired @pairedArgs --output $pairedJson
+if ($LASTEXITCODE -ne 0) { throw "The paired engine benchmark failed (exit code $LASTEXITCODE)." }
+$pairedOutput | Write-Host
+Set-Content -LiteralPath (Join-Path $engineResults 'paired.md') -Value $pairedOutput
+
 Write-Step 'PowerShell comparison (fresh pwsh)'
 & $PwshPath -NoProfile -NonInteractive -File (Join-Path $benchRoot 'Compare-Alternatives.ps1') `
     -ModulePath $ModulePath -PwshPath $PwshPath -Quick:$Quick -EngineResultsPath $engineResults

@@ -10,6 +10,7 @@ namespace PSSharedMemory.Benchmarks
     /// Usage:
     ///   PSSharedMemory.Benchmarks [--quick] [--artifacts DIR] [--allow-debug] [BenchmarkDotNet options, e.g. --filter *Lock*]
     ///   PSSharedMemory.Benchmarks pingpong [--rounds N] [--warmup N] [--idle N] [--output results.json]
+    ///   PSSharedMemory.Benchmarks paired [--rounds N] [--batch N] [--warmup SECONDS] [--output results.json]
     ///   PSSharedMemory.Benchmarks creationwait [--runs N] [--warmup N]
     /// </summary>
     public static class Program
@@ -63,6 +64,27 @@ namespace PSSharedMemory.Benchmarks
                 }
 
                 return CreationWait.Run(runs, warmup);
+            }
+
+            if (args.Length > 0 && args[0] == "paired")
+            {
+                int rounds = 101;
+                int batch = 5000;
+                double warmup = 3;
+                string? output = null;
+                for (int i = 1; i < args.Length; i++)
+                {
+                    switch (args[i])
+                    {
+                        case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                        case "--batch": batch = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                        case "--warmup": warmup = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                        case "--output": output = args[++i]; break;
+                        default: throw new ArgumentException($"Unknown paired option '{args[i]}'.");
+                    }
+                }
+
+                return Paired.Run(rounds, batch, warmup, output);
             }
 
             if (args.Length > 0 && args[0] == "pingpong")
