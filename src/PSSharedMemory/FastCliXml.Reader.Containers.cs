@@ -28,28 +28,9 @@ namespace PSSharedMemory
                 }
 
                 var list = new ArrayList();
-                if (!tag.IsEmpty)
+                if (!TryReadValues(tag, list))
                 {
-                    while (true)
-                    {
-                        SkipWhitespace();
-                        if (AtEndTag())
-                        {
-                            if (!TryReadEndTag(tag))
-                            {
-                                return null;
-                            }
-
-                            break;
-                        }
-
-                        if (!TryReadStartTag(out Tag item) || !TryReadValue(item, out object? value))
-                        {
-                            return null;
-                        }
-
-                        list.Add(value);
-                    }
+                    return null;
                 }
 
                 if (stack)
@@ -59,6 +40,35 @@ namespace PSSharedMemory
                 }
 
                 return queue ? new Queue(list) : (object)list;
+            }
+
+            /// <summary>
+            /// Adds to <paramref name="items"/> the values inside <paramref name="tag"/>, up to and with its end tag;
+            /// false when one of them is not a value the reader reads.
+            /// </summary>
+            [MethodImpl(Optimized)]
+            private bool TryReadValues(Tag tag, IList items)
+            {
+                if (tag.IsEmpty)
+                {
+                    return true;
+                }
+
+                while (true)
+                {
+                    SkipWhitespace();
+                    if (AtEndTag())
+                    {
+                        return TryReadEndTag(tag);
+                    }
+
+                    if (!TryReadStartTag(out Tag item) || !TryReadValue(item, out object? value))
+                    {
+                        return false;
+                    }
+
+                    items.Add(value);
+                }
             }
 
             // As PSSerializer builds a dictionary: keys compared as PowerShell does until two clash, then as .NET does.

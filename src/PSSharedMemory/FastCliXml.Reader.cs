@@ -1,7 +1,5 @@
 using System;
-using System.Collections;
 using System.Collections.Generic;
-using System.Collections.Specialized;
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using System.Threading;
@@ -73,28 +71,9 @@ namespace PSSharedMemory
 
                 // A null item is a null in the array, as PSSerializer returns it.
                 var objects = new List<object>();
-                if (!root.IsEmpty)
+                if (!TryReadValues(root, objects))
                 {
-                    while (true)
-                    {
-                        SkipWhitespace();
-                        if (AtEndTag())
-                        {
-                            if (!TryReadEndTag(root))
-                            {
-                                return null;
-                            }
-
-                            break;
-                        }
-
-                        if (!TryReadStartTag(out Tag item) || !TryReadValue(item, out object? value))
-                        {
-                            return null;
-                        }
-
-                        objects.Add(value!);
-                    }
+                    return null;
                 }
 
                 SkipWhitespace();
@@ -266,162 +245,6 @@ namespace PSSharedMemory
                 _nesting--;
                 return result;
             }
-
-            // The object with what was read, known by its RefId from now on; or null when the type table would turn
-            // objects of its type names into something else (PSSerializer rehydrates them).
-            [MethodImpl(Optimized)]
-            private PSObject? Build(Tag tag, PSObject obj, TypeNames? typeNames, string? text, object? value)
-            {
-                if (typeNames is not null)
-                {
-                    PSObjectInternals.SetTypeNames(obj, typeNames.Shared);
-                }
-
-                if (text is not null)
-                {
-                    PSObjectInternals.SetDeserializedText(obj, text);
-                    Note("ToString");
-                }
-
-                if (value is not null)
-                {
-                    PSObjectInternals.SetBase(obj, value, takeItsTypeNames: typeNames is null);
-                }
-
-                // A type whose deserialized form has PSStandardMembers (TargetTypeForDeserialization) is PSSerializer's.
-                bool rehydrated;
-                if (typeNames is null)
-                {
-                    rehydrated = obj.Members["PSStandardMembers"] is not null;
-                }
-                else
-                {
-                    typeNames.Rehydrated ??= typeNames.CimInstance || obj.Members["PSStandardMembers"] is not null;
-                    rehydrated = typeNames.Rehydrated.Value;
-                }
-
-                if (rehydrated)
-                {
-                    return null;
-                }
-
-                if (tag.RefId >= 0)
-                {
-                    _objects[tag.RefId] = obj;
-                }
-
-                return obj;
-            }
-
-            // Tells PowerShell's member binders about an instance member name, once per read.
-            private void Note(string name)
-            {
-                if (_notedNames.Add(name))
-                {
-                    PSObjectInternals.NoteInstanceMember(name);
-                }
-            }
-
-            [MethodImpl(Optimized)]
-            private bool TryReadMembers(Tag tag, PSObject target)
-            {
-                if (tag.IsEmpty)
-                {
-                    return true;
-                }
-
-                while (true)
-                {
-                    SkipWhitespace();
-                    if (AtEndTag())
-                    {
-                        return TryReadEndTag(tag);
-                    }
-
-                    if (!TryReadStartTag(out Tag member) || member.Name is null || member.Name.Length == 0 || member.Is("MS")
-                        || !TryReadValue(member, out object? value))
-                    {
-                        return false;
-                    }
-
-                    // As PSSerializer adds a note: no check for reserved names, and a repeated name replaces the note.
-                    PSObjectInternals.AddInstanceMember(target, new PSNoteProperty(member.Name, value));
-                    Note(member.Name);
-                }
-            }
-
-            private TypeNames? TryReadTypeNames(Tag tag)
-            {
-                var names = new List<string>();
-                bool cimInstance = false;
-                if (!tag.IsEmpty)
-                {
-                    while (true)
-                    {
-                        SkipWhitespace();
-                        if (AtEndTag())
-                        {
-                            if (!TryReadEndTag(tag))
-                            {
-                                return null;
-                            }
-
-                            break;
-                        }
-
-                        if (!TryReadStartTag(out Tag item) || !item.Is("T") || item.Name is not null || item.RefId >= 0)
-                        {
-                            return null;
-                        }
-
-                        string name = string.Empty;
-                        if (!item.IsEmpty)
-                        {
-                            if (!TryReadText(out int start, out int length, out bool entities) || !TryReadEndTag(item))
-                            {
-                                return null;
-                            }
-
-                            name = DecodeName(Text(start, length, entities));
-                        }
-
-                        if (name.Length == 0)
-                        {
-                            continue;
-                        }
-
-                        if (!name.StartsWith(DeserializedPrefix, StringComparison.OrdinalIgnoreCase))
-                        {
-                            name = DeserializedPrefix + name;
-                        }
-
-                        cimInstance |= string.Equals(name, CimInstanceTypeName, StringComparison.OrdinalIgnoreCase);
-                        names.Add(name);
-                    }
-                }
-
-                var typeNames = new TypeNames(names.ToArray(), cimInstance);
-                if (tag.RefId >= 0)
-                {
-                    _typeNames[tag.RefId] = typeNames;
-                }
-
-                return typeNames;
-            }
-
-            private TypeNames? TryReadTypeNamesReference(Tag tag)
-            {
-                if (tag.RefId < 0 || !_typeNames.TryGetValue(tag.RefId, out TypeNames? typeNames) || !(tag.IsEmpty || TryReadEndTag(tag)))
-                {
-                    return null;
-                }
-
-                return typeNames;
-            }
-
-            private static string MaskPrefix(string typeName) =>
-                typeName.StartsWith(DeserializedPrefix, StringComparison.OrdinalIgnoreCase) ? typeName.Substring(DeserializedPrefix.Length) : typeName;
-
             // CliXml's own escape (_xHHHH_), undone as PSSerializer undoes it.
             [MethodImpl(Optimized)]
             private static string DecodeName(string text) => text.IndexOf('_') < 0 ? text : XmlConvert.DecodeName(text);

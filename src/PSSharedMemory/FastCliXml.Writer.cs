@@ -3,12 +3,10 @@ using System.Collections;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
-using System.Globalization;
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
-using System.Xml;
 
 namespace PSSharedMemory
 {
@@ -290,155 +288,6 @@ namespace PSSharedMemory
                 _xml.Append("</Obj>");
                 _nesting--;
                 return true;
-            }
-
-            [MethodImpl(Optimized)]
-            private bool TryWriteEnum(object source, object value, TypeInfo type, string? name)
-            {
-                if (TryWriteReference(source, name))
-                {
-                    return true;
-                }
-
-                if (!IsPlain(type.TypeNames))
-                {
-                    return false;
-                }
-
-                if (!_enumTexts.TryGetValue(value, out string? text))
-                {
-                    text = value.ToString();
-                    _enumTexts.Add(value, text);
-                }
-
-                StartObject(source, name);
-                WriteTypeNames(type.TypeNames);
-                WriteString("ToString", null, text);
-                object underlying = Convert.ChangeType(value, type.Underlying!, CultureInfo.InvariantCulture);
-                if (!TryWritePrimitive(underlying, TypeOf(underlying), null))
-                {
-                    return false;
-                }
-
-                _xml.Append("</Obj>");
-                return true;
-            }
-
-            [MethodImpl(Optimized)]
-            private bool TryWritePrimitive(object value, TypeInfo type, string? name)
-            {
-                string tag = type.Tag!;
-                string text;
-                switch (value)
-                {
-                    case int v: text = v.ToString(CultureInfo.InvariantCulture); break;
-                    case long v: text = v.ToString(CultureInfo.InvariantCulture); break;
-                    case bool v: text = v ? "true" : "false"; break;
-                    case double v: text = XmlConvert.ToString(v); break;
-                    case DateTime v: text = XmlConvert.ToString(v, XmlDateTimeSerializationMode.RoundtripKind); break;
-                    case decimal v: text = v.ToString(CultureInfo.InvariantCulture); break;
-                    case float v: text = XmlConvert.ToString(v); break;
-                    case Guid v: text = v.ToString(); break;
-                    case TimeSpan v: text = XmlConvert.ToString(v); break;
-                    case char v: text = ((int)v).ToString(CultureInfo.InvariantCulture); break;
-                    case byte v: text = v.ToString(CultureInfo.InvariantCulture); break;
-                    case sbyte v: text = v.ToString(CultureInfo.InvariantCulture); break;
-                    case short v: text = v.ToString(CultureInfo.InvariantCulture); break;
-                    case ushort v: text = v.ToString(CultureInfo.InvariantCulture); break;
-                    case uint v: text = v.ToString(CultureInfo.InvariantCulture); break;
-                    case ulong v: text = v.ToString(CultureInfo.InvariantCulture); break;
-                    case Version v: text = v.ToString(); break;
-                    case byte[] v: text = Convert.ToBase64String(v); break;
-                    case string v: return TryWriteString(tag, name, v);
-                    case Uri v: return TryWriteString(tag, name, v.ToString());
-                    case ScriptBlock v: return TryWriteString(tag, name, v.ToString());
-                    default: return false;
-                }
-
-                StartElement(tag, name).Append('>').Append(text).Append("</").Append(tag).Append('>');
-                return true;
-            }
-
-            /// <summary>
-            /// Whether the type table adds nothing to objects of these type names that PSSerializer would write or
-            /// obey: no properties (their values are written), member sets (PSStandardMembers sets the depth,
-            /// the serialization method or a target type), or ToString methods (an enum's ToString is written).
-            /// </summary>
-            [MethodImpl(Optimized)]
-            private bool IsPlain(Collection<string> typeNames)
-            {
-                string key = KeyOf(typeNames);
-                if (_plainTypeNames.TryGetValue(key, out bool plain))
-                {
-                    return plain;
-                }
-
-                var probe = new PSObject();
-                Collection<string> probeNames = probe.TypeNames;
-                probeNames.Clear();
-                foreach (string typeName in typeNames)
-                {
-                    probeNames.Add(typeName);
-                }
-
-                plain = true;
-                foreach (PSMemberInfo member in probe.Members)
-                {
-                    if (member is PSPropertyInfo || member is PSMemberSet
-                        || (member is PSMethodInfo && !(member is PSMethod) && string.Equals(member.Name, "ToString", StringComparison.OrdinalIgnoreCase)))
-                    {
-                        plain = false;
-                        break;
-                    }
-                }
-
-                _plainTypeNames.Add(KeyOf(typeNames), plain);
-                return plain;
-            }
-
-            [MethodImpl(Optimized)]
-            private static bool HasSerializableMembers(object value)
-            {
-                PSMemberInfoCollection<PSMemberInfo>? members = PSObjectInternals.InstanceMembers(value);
-                if (members is not null)
-                {
-                    foreach (PSMemberInfo member in members)
-                    {
-                        if (PSObjectInternals.ShouldSerialize(member))
-                        {
-                            return true;
-                        }
-                    }
-                }
-
-                return false;
-            }
-
-            [MethodImpl(Optimized)]
-            private static bool IsDefault(Collection<string> typeNames, TypeInfo type)
-            {
-                Collection<string> expected = type.TypeNames;
-                if (typeNames.Count != expected.Count)
-                {
-                    return false;
-                }
-
-                for (int i = 0; i < expected.Count; i++)
-                {
-                    if (!string.Equals(typeNames[i], expected[i], StringComparison.Ordinal))
-                    {
-                        return false;
-                    }
-                }
-
-                return true;
-            }
-
-            [MethodImpl(Optimized)]
-            private static TypeInfo TypeOf(object value)
-            {
-                Type type = value.GetType();
-                return s_types.TryGetValue(type, out TypeInfo? info) ? info : s_types.GetOrAdd(type, new TypeInfo(type));
             }
         }
     }
