@@ -24,6 +24,21 @@ namespace PSSharedMemory.Benchmarks
     {
         private const int GapMilliseconds = 2;
 
+        // The kinds of message of the idle-waiter rounds.
+        private const int IdleEngine = 0;
+        private const int IdlePipe = 1;
+        private const int IdleFutex = 2;
+        private const int IdleFutexFlockPair = 3;
+        private const int IdleFutexHardened = 4;
+        private static readonly int[] IdleKinds = { IdleEngine, IdlePipe, IdleFutex, IdleFutexFlockPair, IdleFutexHardened };
+
+        private static FloorCalls CallsOf(int kind) => kind switch
+        {
+            IdleFutexFlockPair => FloorCalls.FlockPair,
+            IdleFutexHardened => FloorCalls.Hardened,
+            _ => FloorCalls.None,
+        };
+
         private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(10);
 
         public static int Run(int rounds, int warmup, int gapped, string? outputPath)
@@ -32,10 +47,12 @@ namespace PSSharedMemory.Benchmarks
             string pongName = SegmentNames.Unique("pong");
             using SharedMemorySegment ping = SharedMemorySegment.Create(pingName, 64);
             using SharedMemorySegment pong = SharedMemorySegment.Create(pongName, 64);
+            string floorPath = FutexFloor.CreateFile();
+            using var floor = new FutexFloor(floorPath);
             Process? child = null;
             try
             {
-                child = ChildProgram.Start(true, "pingpong-child", pingName, pongName, (rounds + warmup).ToString(CultureInfo.InvariantCulture), gapped.ToString(CultureInfo.InvariantCulture));
+                child = ChildProgram.Start(true, "pingpong-child", pingName, pongName, (rounds + warmup).ToString(CultureInfo.InvariantCulture), gapped.ToString(CultureInfo.InvariantCulture), floorPath);
                 pong.WaitForChange(0, TimeSpan.FromSeconds(30), CancellationToken.None); // the child is ready
 
                 var payload = new byte[8];
@@ -55,18 +72,6 @@ namespace PSSharedMemory.Benchmarks
                         shmRoundTrip.Add(Microseconds(end - start));
                         shmOneWay.Add(Microseconds(end - childWrite));
                     }
-                }
-
-                // Idle waiter: the child writes every GapMilliseconds, so this process is asleep (and its CPU
-                // may be idle) when the write lands, as for a reader waiting for the next change.
-                var shmIdle = new List<double>(gapped);
-                long sequence = pong.Sequence;
-                long last = sequence + gapped;
-                while (sequence < last)
-                {
-                    sequence = pong.WaitForChange(sequence, StepTimeout, CancellationToken.None);
-                    long end = Stopwatch.GetTimestamp();
-                    shmIdle.Add(Microseconds(end - BinaryPrimitives.ReadInt64LittleEndian(pong.Read().Data)));
                 }
 
                 // The same exchanges over the child's stdin/stdout.
@@ -91,16 +96,48 @@ namespace PSSharedMemory.Benchmarks
                     }
                 }
 
-                // Idle reader on the pipe: ask for the timed writes with a negative value.
+                // Idle waiters, interleaved: the child writes every GapMilliseconds, so this process is asleep
+                // (and its CPU may be idle) when a write lands, as for a reader waiting for the next change. Each
+                // round sends one message of every kind, in an order both sides draw from the same seed, so
+                // that all kinds meet the machine in the same state.
                 BinaryPrimitives.WriteInt64LittleEndian(payload, -1);
                 toChild.Write(payload, 0, 8);
                 toChild.Flush();
-                var pipeIdle = new List<double>(gapped);
+                var idle = new List<double>[IdleKinds.Length];
+                for (int k = 0; k < idle.Length; k++)
+                {
+                    idle[k] = new List<double>(gapped);
+                }
+
+                long sequence = pong.Sequence;
+                int expectedWord = floor.Word;
+                var order = new IdleOrder();
                 for (int i = 0; i < gapped; i++)
                 {
-                    fromChild.ReadExactly(reply, 0, 8);
-                    long end = Stopwatch.GetTimestamp();
-                    pipeIdle.Add(Microseconds(end - BinaryPrimitives.ReadInt64LittleEndian(reply)));
+                    foreach (int kind in order.Next())
+                    {
+                        long end;
+                        long written;
+                        switch (kind)
+                        {
+                            case IdleEngine:
+                                sequence = pong.WaitForChange(sequence, StepTimeout, CancellationToken.None);
+                                end = Stopwatch.GetTimestamp();
+                                written = BinaryPrimitives.ReadInt64LittleEndian(pong.Read().Data);
+                                break;
+                            case IdlePipe:
+                                fromChild.ReadExactly(reply, 0, 8);
+                                end = Stopwatch.GetTimestamp();
+                                written = BinaryPrimitives.ReadInt64LittleEndian(reply);
+                                break;
+                            default:
+                                written = floor.WaitForWake(expectedWord++, CallsOf(kind));
+                                end = Stopwatch.GetTimestamp();
+                                break;
+                        }
+
+                        idle[kind].Add(Microseconds(end - written));
+                    }
                 }
 
                 child.StandardInput.Close();
@@ -115,19 +152,22 @@ namespace PSSharedMemory.Benchmarks
                     Summarize("shared memory: round trip", shmRoundTrip),
                     Summarize("anonymous pipe: write -> read, one way", pipeOneWay),
                     Summarize("anonymous pipe: round trip", pipeRoundTrip),
-                    Summarize($"shared memory: idle waiter, write every {GapMilliseconds} ms", shmIdle),
-                    Summarize($"anonymous pipe: idle reader, write every {GapMilliseconds} ms", pipeIdle),
+                    Summarize($"shared memory: idle waiter, write every {GapMilliseconds} ms", idle[IdleEngine]),
+                    Summarize($"anonymous pipe: idle reader, write every {GapMilliseconds} ms", idle[IdlePipe]),
+                    Summarize($"floor: futex wake, idle waiter, write every {GapMilliseconds} ms", idle[IdleFutex]),
+                    Summarize($"floor: futex wake + flock pair, idle waiter", idle[IdleFutexFlockPair]),
+                    Summarize($"floor: futex wake + flock pair + 2 fstat, idle waiter", idle[IdleFutexHardened]),
                 };
 
                 Console.WriteLine();
                 Console.WriteLine($"Cross-process ping-pong, {rounds} rounds after {warmup} warm-up rounds; idle waiter, {gapped} writes {GapMilliseconds} ms apart; {Environment.ProcessorCount} CPUs");
-                Console.WriteLine($"| {"Measure",-48} | {"Median µs",10} | {"p99 µs",10} | {"Mean µs",10} | {"Ratio (median)",14} |");
-                Console.WriteLine($"|{new string('-', 50)}|{new string('-', 11)}:|{new string('-', 11)}:|{new string('-', 11)}:|{new string('-', 15)}:|");
+                Console.WriteLine($"| {"Measure",-56} | {"Median µs",10} | {"p99 µs",10} | {"Mean µs",10} | {"Ratio (median)",14} |");
+                Console.WriteLine($"|{new string('-', 58)}|{new string('-', 11)}:|{new string('-', 11)}:|{new string('-', 11)}:|{new string('-', 15)}:|");
                 foreach (var r in results)
                 {
                     double baseline = r.Name.Contains("round trip") ? results[3].Median : r.Name.Contains("idle") ? results[5].Median : results[2].Median;
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"| {r.Name,-48} | {r.Median,10:0.0} | {r.P99,10:0.0} | {r.Mean,10:0.0} | {r.Median / baseline,14:0.00} |"));
+                        $"| {r.Name,-56} | {r.Median,10:0.0} | {r.P99,10:0.0} | {r.Mean,10:0.0} | {r.Median / baseline,14:0.00} |"));
                 }
 
                 Console.WriteLine("Ratio: median against the pipe's median of the same kind (pipe = 1.00). One way: from just before the writer's call to the waiter's return.");
@@ -149,27 +189,22 @@ namespace PSSharedMemory.Benchmarks
                 child?.Dispose();
                 SharedMemorySegment.Remove(pingName);
                 SharedMemorySegment.Remove(pongName);
+                File.Delete(floorPath);
             }
         }
 
         /// <summary>The second process: answers every ping, then echoes over stdin/stdout until stdin closes.</summary>
-        public static int RunChild(string pingName, string pongName, int total, int gapped)
+        public static int RunChild(string pingName, string pongName, int total, int gapped, string floorPath)
         {
             using SharedMemorySegment ping = SharedMemorySegment.Open(pingName);
             using SharedMemorySegment pong = SharedMemorySegment.Open(pongName);
+            using var floor = new FutexFloor(floorPath);
             var payload = new byte[8];
             long seen = ping.Sequence;
             pong.Write(payload, SharedMemoryContentType.Bytes); // ready
             for (int i = 0; i < total; i++)
             {
                 seen = ping.WaitForChange(seen, StepTimeout, CancellationToken.None);
-                BinaryPrimitives.WriteInt64LittleEndian(payload, Stopwatch.GetTimestamp());
-                pong.Write(payload, SharedMemoryContentType.Bytes);
-            }
-
-            for (int i = 0; i < gapped; i++)
-            {
-                Thread.Sleep(GapMilliseconds);
                 BinaryPrimitives.WriteInt64LittleEndian(payload, Stopwatch.GetTimestamp());
                 pong.Write(payload, SharedMemoryContentType.Bytes);
             }
@@ -190,12 +225,29 @@ namespace PSSharedMemory.Benchmarks
 
                 if (BinaryPrimitives.ReadInt64LittleEndian(buffer) < 0)
                 {
+                    var order = new IdleOrder();
                     for (int i = 0; i < gapped; i++)
                     {
-                        Thread.Sleep(GapMilliseconds);
-                        BinaryPrimitives.WriteInt64LittleEndian(buffer, Stopwatch.GetTimestamp());
-                        output.Write(buffer, 0, 8);
-                        output.Flush();
+                        foreach (int kind in order.Next())
+                        {
+                            Thread.Sleep(GapMilliseconds);
+                            long stamp = Stopwatch.GetTimestamp();
+                            switch (kind)
+                            {
+                                case IdleEngine:
+                                    BinaryPrimitives.WriteInt64LittleEndian(payload, stamp);
+                                    pong.Write(payload, SharedMemoryContentType.Bytes);
+                                    break;
+                                case IdlePipe:
+                                    BinaryPrimitives.WriteInt64LittleEndian(buffer, stamp);
+                                    output.Write(buffer, 0, 8);
+                                    output.Flush();
+                                    break;
+                                default:
+                                    floor.Wake(stamp, CallsOf(kind));
+                                    break;
+                            }
+                        }
                     }
 
                     continue;
@@ -204,6 +256,19 @@ namespace PSSharedMemory.Benchmarks
                 BinaryPrimitives.WriteInt64LittleEndian(buffer, Stopwatch.GetTimestamp());
                 output.Write(buffer, 0, 8);
                 output.Flush();
+            }
+        }
+
+        /// <summary>The order of the kinds in each idle round: the same shuffles on both sides.</summary>
+        private sealed class IdleOrder
+        {
+            private readonly Random _random = new Random(20261128);
+            private readonly int[] _order = (int[])IdleKinds.Clone();
+
+            public int[] Next()
+            {
+                _random.Shuffle(_order);
+                return _order;
             }
         }
 

@@ -19,7 +19,7 @@ namespace PSSharedMemory.Benchmarks
         {
             if (args.Length > 0 && args[0] == "pingpong-child")
             {
-                return PingPong.RunChild(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
+                return PingPong.RunChild(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture), args[5]);
             }
 
             if (args.Length > 0 && args[0] == "queue-child")
