@@ -293,11 +293,11 @@ function Invoke-Case {
 # cases that carry no goal (16 MiB of text, Get-Process objects), whose slow alternatives cost the most time.
 $plan = if ($Quick) {
     @{ TinyInner = 100; TinySamples = 11; TinyWarmup = 3; MidInner = 10; MidSamples = 9; BigInner = 1; BigSamples = 7; BigWarmup = 1
-        ExtraSamples = 5; CrossRounds = 5; CrossCount = 30; ColdRuns = 5; WarmupSeconds = 3 }
+        ExtraSamples = 5; CrossRounds = 5; CrossCount = 30; ColdRuns = 5; WarmupSeconds = 3; CrossWarmupLimitSeconds = 30 }
 }
 else {
     @{ TinyInner = 200; TinySamples = 25; TinyWarmup = 5; MidInner = 20; MidSamples = 21; BigInner = 1; BigSamples = 15; BigWarmup = 2
-        ExtraSamples = 9; CrossRounds = 20; CrossCount = 50; ColdRuns = 20; WarmupSeconds = 20 }
+        ExtraSamples = 9; CrossRounds = 20; CrossCount = 50; ColdRuns = 20; WarmupSeconds = 20; CrossWarmupLimitSeconds = 180 }
 }
 $gapMilliseconds = 3
 # The open lock file of the hardened floor (Add-HardeningFloor), closed at the end.
@@ -605,14 +605,28 @@ try {
                 }
             }
             $answer = $controlReader.ReadLine()
-            if ($answer -ne 'done') { throw "The peer answered '$answer' at the end of '$Kind'." }
+            if ($answer -notmatch '^done (\d+)$') { throw "The peer answered '$answer' at the end of '$Kind'." }
+            $script:peerCompiled = [long]$Matches[1]
         }
 
-        # Warm-up rounds of each kind, not kept, for as long as the other cases warm up (both processes
-        # reach optimized code); then the rounds, each kind once per round in a shuffled order.
+        # Warm-up rounds of each kind, not kept, for at least as long as the other cases warm up, and then
+        # until a whole pass of every kind leaves the number of methods compiled by the runtime unchanged
+        # in both processes. The peer starts cold here, and until then its runtime's compiler thread
+        # (optimizing the hot code in the background) takes one of the processors the exchange needs.
+        # Then the rounds, each kind once per round in a shuffled order.
         $discard = [Collections.Generic.List[double]]::new()
         $warming = [Diagnostics.Stopwatch]::StartNew()
-        do { foreach ($kind in $crossKinds) { Invoke-CrossRound $kind 10 $discard } } while ($warming.Elapsed.TotalSeconds -lt $plan.WarmupSeconds)
+        $script:peerCompiled = -1
+        $passes = 0
+        do {
+            $before = [System.Runtime.JitInfo]::GetCompiledMethodCount($false), $script:peerCompiled
+            foreach ($kind in $crossKinds) { Invoke-CrossRound $kind 10 $discard }
+            $after = [System.Runtime.JitInfo]::GetCompiledMethodCount($false), $script:peerCompiled
+            $steady = $before[0] -eq $after[0] -and $before[1] -eq $after[1]
+            $passes++
+        } while ($warming.Elapsed.TotalSeconds -lt $plan.WarmupSeconds -or (-not $steady -and $warming.Elapsed.TotalSeconds -lt $plan.CrossWarmupLimitSeconds))
+        $crossNotes.Add(('Warm-up: {0} passes of 10 messages of every kind in {1:N0} s; {2}' -f $passes, $warming.Elapsed.TotalSeconds,
+                $(if ($steady) { "the last pass compiled no method in either process ($($after[0]) here, $($after[1]) in the peer)" } else { "still compiling after the limit of $($plan.CrossWarmupLimitSeconds) s ($($before[0]) -> $($after[0]) methods here, $($before[1]) -> $($after[1]) in the peer)" })))
         for ($round = 0; $round -lt $plan.CrossRounds; $round++) {
             foreach ($kind in ($crossKinds | Sort-Object { $shuffle.Next() })) {
                 Invoke-CrossRound $kind $plan.CrossCount $crossSamples[$kind]

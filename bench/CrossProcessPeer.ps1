@@ -7,7 +7,8 @@
 .DESCRIPTION
     Connects to two named pipes the first process serves: a control pipe, on which rounds are started and
     ended, and a data pipe, the baseline's channel. Then, for each command on the control pipe, it answers
-    "ready", runs the round and answers "done". A command is "<kind> <count>":
+    "ready", runs the round and answers "done <n>", where n is the number of methods the runtime of this
+    process has compiled so far. A command is "<kind> <count>":
 
       wake-shm N        N times: sleep GapMilliseconds, take the Stopwatch timestamp, then
                         Write-SharedMemory -Name <WakeName> -Value "<i> <timestamp>".
@@ -119,7 +120,9 @@ try {
             default { throw "Unknown command '$command'." }
         }
 
-        $controlWriter.WriteLine('done')
+        # With the number of methods the runtime has compiled so far: the first process warms up until
+        # neither process compiles any more (its code is optimized, and no compiler thread competes).
+        $controlWriter.WriteLine("done $([System.Runtime.JitInfo]::GetCompiledMethodCount($false))")
     }
 }
 finally {

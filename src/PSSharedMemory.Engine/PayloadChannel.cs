@@ -23,6 +23,12 @@ namespace PSSharedMemory.Engine
         // Pause between two looks while spinning (a few hundred nanoseconds).
         private const int SpinIterations = 20;
 
+        /// <summary>
+        /// A wait spins only when this handle's last wait ended less than this long ago (1 ms): the caller is in
+        /// a tight exchange with another process, whose reply may come within the spin.
+        /// </summary>
+        private static readonly long HotGapTicks = System.Diagnostics.Stopwatch.Frequency / 1_000;
+
         private static readonly int s_processId = Process.GetCurrentProcess().Id;
 
         private readonly SegmentView _view;
@@ -30,6 +36,9 @@ namespace PSSharedMemory.Engine
 
         // Orders a write and a locked read of this same handle on two threads, which share the lock.
         private readonly object _writeGate = new object();
+
+        // When the last wait of this handle returned (Stopwatch ticks; 0: none yet).
+        private long _lastWaitEnd;
 
         public PayloadChannel(SegmentView view, SegmentLock segmentLock)
         {
@@ -250,7 +259,7 @@ namespace PSSharedMemory.Engine
                 : default;
             // A sleeper stays counted until the next turn has checked the file, so waking costs one check.
             bool counted = false;
-            bool spin = Environment.ProcessorCount > 1;
+            bool spin = IsHot();
             try
             {
                 while (true)
@@ -266,6 +275,7 @@ namespace PSSharedMemory.Engine
                     cancellationToken.ThrowIfCancellationRequested();
                     if (ChangedSince(sinceVersion, newerOnly, out long current))
                     {
+                        Volatile.Write(ref _lastWaitEnd, System.Diagnostics.Stopwatch.GetTimestamp());
                         return current;
                     }
 
@@ -303,6 +313,20 @@ namespace PSSharedMemory.Engine
                 }
             }
         }
+
+        /// <summary>
+        /// Whether this handle's last wait ended within <see cref="HotGapTicks"/>. A caller that paces itself
+        /// (a script that sleeps between messages) sleeps at once: a spin would only keep a processor from the
+        /// process that is about to answer, which on a machine of few processors may be waiting for it.
+        /// </summary>
+        private bool IsHot() => ShouldSpin(Volatile.Read(ref _lastWaitEnd), System.Diagnostics.Stopwatch.GetTimestamp(), Environment.ProcessorCount);
+
+        /// <summary>
+        /// The spin rule: more than one processor, and a last wait (Stopwatch ticks, 0 for none) that ended
+        /// less than <see cref="HotGapTicks"/> before <paramref name="now"/>.
+        /// </summary>
+        internal static bool ShouldSpin(long lastWaitEnd, long now, int processorCount) =>
+            processorCount > 1 && lastWaitEnd != 0 && now - lastWaitEnd < HotGapTicks;
 
         /// <summary>
         /// Looks for a change, a removal or a cancellation for up to <see cref="SpinTicks"/>, without sleeping.

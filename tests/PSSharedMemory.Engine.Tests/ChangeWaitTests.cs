@@ -15,6 +15,20 @@ namespace PSSharedMemory.Engine.Tests
         private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
 
         [Theory]
+        [InlineData(0L, 2, false)] // the first wait of a handle sleeps at once
+        [InlineData(100L, 2, true)] // 0.1 ms after the last wait: a tight exchange, spin
+        [InlineData(900L, 2, true)]
+        [InlineData(1_100L, 2, false)] // over 1 ms: a paced caller, sleep at once
+        [InlineData(3_000L, 8, false)]
+        [InlineData(100L, 1, false)] // one processor: the answer cannot come while this one spins
+        public void AWaitSpinsOnlyInATightExchange(long microsecondsSinceLastWait, int processors, bool spins)
+        {
+            long now = 1_000_000_000L;
+            long last = microsecondsSinceLastWait == 0 ? 0 : now - (microsecondsSinceLastWait * System.Diagnostics.Stopwatch.Frequency / 1_000_000);
+            Assert.Equal(spins, PayloadChannel.ShouldSpin(last, now, processors));
+        }
+
+        [Theory]
         [InlineData("a write")]
         [InlineData("a timeout")]
         [InlineData("a cancellation")]
