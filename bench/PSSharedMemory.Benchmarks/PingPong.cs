@@ -155,8 +155,8 @@ namespace PSSharedMemory.Benchmarks
                     Summarize($"shared memory: idle waiter, write every {GapMilliseconds} ms", idle[IdleEngine]),
                     Summarize($"anonymous pipe: idle reader, write every {GapMilliseconds} ms", idle[IdlePipe]),
                     Summarize($"floor: futex wake, idle waiter, write every {GapMilliseconds} ms", idle[IdleFutex]),
-                    Summarize($"floor: futex wake + flock pair, idle waiter", idle[IdleFutexFlockPair]),
-                    Summarize($"floor: futex wake + flock pair + 2 fstat, idle waiter", idle[IdleFutexHardened]),
+                    Summarize("floor: futex wake + flock pair, idle waiter", idle[IdleFutexFlockPair]),
+                    Summarize("floor: futex wake + flock pair + 2 fstat, idle waiter", idle[IdleFutexHardened]),
                 };
 
                 Console.WriteLine();
