@@ -265,6 +265,26 @@ Describe 'Write-SharedMemory' {
         Remove-SharedMemory -InputObject $queue
     }
 
+    It 'keeps characters outside ASCII in objects of any length, piped or given to -Value' {
+        # The module's CliXml goes to UTF-8 in slices of 8192 characters: text of 2- and 3-byte characters
+        # over many slices, at both parities, and a character outside the BMP (which CliXml escapes).
+        $name = New-TestSegmentName 'write'
+        $emoji = [char]::ConvertFromUtf32(0x1F600)
+        $objects = foreach ($prefix in '', 'x') { [pscustomobject]@{ Text = $prefix + ('é€' * 9000) + $emoji + 'Ünïcødé' } }
+        $objects | Write-SharedMemory -Name $name
+        $back = @(Read-SharedMemory -Name $name)
+        $back.Count | Should -Be 2
+        $back[0].Text | Should -BeExactly $objects[0].Text
+        $back[1].Text | Should -BeExactly $objects[1].Text
+        Write-SharedMemory -Name $name -Value $objects[1]
+        (Read-SharedMemory -Name $name).Text | Should -BeExactly $objects[1].Text
+        # Valid UTF-8 throughout (a strict decoder throws on anything else), of exactly the stored length.
+        $strict = [Text.UTF8Encoding]::new($false, $true)
+        $stored = Read-SharedMemory -Name $name -AsByteStream
+        $stored.Length | Should -Be (Get-SharedMemory -Name $name).Length
+        $strict.GetString($stored) | Should -BeLike '*é€é€*Ünïcødé*'
+    }
+
     It 'binds values piped with -Name to -Value alone, never trying them as segment objects' {
         # Trying each value as a segment object is a failed conversion per value, which costs more than the write.
         $name = New-TestSegmentName 'write'

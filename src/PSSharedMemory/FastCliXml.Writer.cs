@@ -25,14 +25,40 @@ namespace PSSharedMemory
             string? xml = null;
             if (PSObjectInternals.Available)
             {
-                // Each thread keeps a writer for its payloads; one already busy on this thread is never shared.
-                Writer writer = t_writer is { Busy: false } idle ? idle : new Writer();
-                t_writer ??= writer;
-                xml = writer.TryWrite(value);
+                xml = TakeWriter().TryWrite(value);
             }
 
             Interlocked.Increment(ref xml is null ? ref s_fallbackWrites : ref s_fastWrites);
             return xml;
+        }
+
+        /// <summary>
+        /// The same CliXml as <see cref="TrySerialize"/>, as UTF-8: the first <paramref name="count"/> bytes of
+        /// the array returned, which may be reused for the next payload once given to <see cref="ReturnUtf8"/>.
+        /// Null when PSSerializer must write it.
+        /// </summary>
+        public static byte[]? TrySerializeUtf8(object? value, out int count)
+        {
+            byte[]? utf8 = null;
+            count = 0;
+            if (PSObjectInternals.Available)
+            {
+                utf8 = TakeWriter().TryWriteUtf8(value, out count);
+            }
+
+            Interlocked.Increment(ref utf8 is null ? ref s_fallbackWrites : ref s_fastWrites);
+            return utf8;
+        }
+
+        /// <summary>Gives back an array of <see cref="TrySerializeUtf8"/> once its bytes are written, for this thread's next payload.</summary>
+        public static void ReturnUtf8(byte[] utf8) => t_writer?.Keep(utf8);
+
+        // Each thread keeps a writer for its payloads; one already busy on this thread is never shared.
+        private static Writer TakeWriter()
+        {
+            Writer writer = t_writer is { Busy: false } idle ? idle : new Writer();
+            t_writer ??= writer;
+            return writer;
         }
 
         /// <summary>One payload's writing state: the text so far and the reference ids given out.</summary>
@@ -55,6 +81,9 @@ namespace PSSharedMemory
             private string _lastTypeNamesKey = string.Empty;
             private int _nesting;
             private bool _invalid;
+            private char[]? _slice;
+            private Encoder? _encoder;
+            private byte[]? _utf8;
 
             /// <summary>True while a payload is being written.</summary>
             public bool Busy { get; private set; }
@@ -66,31 +95,104 @@ namespace PSSharedMemory
                 Busy = true;
                 try
                 {
-                    _xml.Append(Header);
-                    if (!TryWriteObject(value, null) || _invalid)
-                    {
-                        return null;
-                    }
-
-                    return _xml.Append("</Objs>").ToString();
+                    return TryBuild(value) ? _xml.ToString() : null;
                 }
                 finally
                 {
-                    _xml.Clear();
-                    if (_xml.Capacity > MaxKeptCapacity)
-                    {
-                        _xml.Capacity = 4096;
-                    }
-
-                    _refIds.Clear();
-                    _typeNameIds.Clear();
-                    _plainTypeNames.Clear();
-                    _enumTexts.Clear();
-                    _lastTypeNames = null;
-                    _nesting = 0;
-                    _invalid = false;
-                    Busy = false;
+                    Reset();
                 }
+            }
+
+            /// <summary>
+            /// The payload's CliXml as UTF-8 in a rented array (the first <paramref name="count"/> bytes), or null
+            /// when some part of it needs PSSerializer. A large payload's string would be one more copy, on
+            /// the large object heap, which the next garbage collections pay for.
+            /// </summary>
+            [MethodImpl(Optimized)]
+            public byte[]? TryWriteUtf8(object? value, out int count)
+            {
+                Busy = true;
+                try
+                {
+                    count = 0;
+                    return TryBuild(value) ? EncodeUtf8(out count) : null;
+                }
+                finally
+                {
+                    Reset();
+                }
+            }
+
+            private bool TryBuild(object? value)
+            {
+                _xml.Append(Header);
+                if (!TryWriteObject(value, null) || _invalid)
+                {
+                    return false;
+                }
+
+                _xml.Append("</Objs>");
+                return true;
+            }
+
+            /// <summary>
+            /// The text built so far as UTF-8, through a small buffer of characters copied out of the builder, into
+            /// the array given back with <see cref="ReturnUtf8"/> when it is large enough (this writer no longer
+            /// holds it), else a new one.
+            /// </summary>
+            private byte[] EncodeUtf8(out int count)
+            {
+                const int Slice = 8192;
+                char[] chars = _slice ??= new char[Slice];
+                Encoder encoder = _encoder ??= Payload.Utf8.GetEncoder();
+                encoder.Reset();
+                int total = 0;
+                for (int start = 0; start < _xml.Length; start += Slice)
+                {
+                    int length = Math.Min(Slice, _xml.Length - start);
+                    _xml.CopyTo(start, chars, 0, length);
+                    total += encoder.GetByteCount(chars, 0, length, flush: start + length == _xml.Length);
+                }
+
+                byte[] utf8 = _utf8 is { } kept && kept.Length >= total ? kept : new byte[total];
+                _utf8 = null;
+                encoder.Reset();
+                count = 0;
+                for (int start = 0; start < _xml.Length; start += Slice)
+                {
+                    int length = Math.Min(Slice, _xml.Length - start);
+                    _xml.CopyTo(start, chars, 0, length);
+                    count += encoder.GetBytes(chars, 0, length, utf8, count, flush: start + length == _xml.Length);
+                }
+
+                return utf8;
+            }
+
+            /// <summary>Keeps <paramref name="utf8"/> for the next payload, unless it is larger than a kept builder may be.</summary>
+            public void Keep(byte[] utf8)
+            {
+                if (utf8.Length <= MaxKeptCapacity && (_utf8 is null || _utf8.Length < utf8.Length))
+                {
+                    _utf8 = utf8;
+                }
+            }
+
+            private void Reset()
+            {
+                _xml.Clear();
+                if (_xml.Capacity > MaxKeptCapacity)
+                {
+                    _xml.Capacity = 4096;
+                }
+
+                _refIds.Clear();
+                _typeNameIds.Clear();
+                _plainTypeNames.Clear();
+                _enumTexts.Clear();
+                _lastTypeNames = null;
+                _nesting = 0;
+                _invalid = false;
+                Busy = false;
             }
 
             /// <summary>True when the type names PowerShell keeps for <paramref name="value"/> are its type's own: its class and base classes.</summary>

@@ -14,9 +14,19 @@ namespace PSSharedMemory
         /// The payload for one value: a string is Text, a byte[] is Bytes, anything else (null included) is
         /// CliXml. Text and CliXml come back as a string, which the engine encodes straight into the segment.
         /// </summary>
-        public static void FromValue(object? value, int depth, out string? text, out byte[]? bytes, out SharedMemoryContentType contentType)
+        public static void FromValue(object? value, int depth, out string? text, out byte[]? bytes, out SharedMemoryContentType contentType) =>
+            FromValue(value, depth, utf8CliXml: false, out text, out bytes, out _, out contentType);
+
+        /// <summary>
+        /// As <see cref="FromValue(object?, int, out string?, out byte[]?, out SharedMemoryContentType)"/>; with
+        /// <paramref name="utf8CliXml"/>, CliXml that the module's own writer writes comes as UTF-8 instead of a
+        /// string: the first <paramref name="count"/> bytes of <paramref name="bytes"/>, an array to give back
+        /// with <see cref="ReturnCliXml"/> once written.
+        /// </summary>
+        public static void FromValue(object? value, int depth, bool utf8CliXml, out string? text, out byte[]? bytes, out int count, out SharedMemoryContentType contentType)
         {
             object? unwrapped = Unwrap(value);
+            count = 0;
             text = null;
             bytes = null;
             switch (unwrapped)
@@ -30,18 +40,29 @@ namespace PSSharedMemory
                     contentType = SharedMemoryContentType.Bytes;
                     break;
                 default:
-                    text = ToCliXml(value, depth);
+                    ToCliXml(value, depth, utf8CliXml, out text, out bytes, out count);
                     contentType = SharedMemoryContentType.CliXml;
-                    break;
+                    return;
             }
+
+            count = bytes?.Length ?? 0;
         }
 
         /// <summary>
         /// The payload for the items of a pipeline: strings are Text, one line each as Set-Content writes them
         /// (each ends with a line feed); a stream of bytes is Bytes; anything else, mixed input included, a CliXml collection.
         /// </summary>
-        public static void FromItems(object?[] items, int depth, out string? text, out byte[]? bytes, out SharedMemoryContentType contentType)
+        public static void FromItems(object?[] items, int depth, out string? text, out byte[]? bytes, out SharedMemoryContentType contentType) =>
+            FromItems(items, depth, utf8CliXml: false, out text, out bytes, out _, out contentType);
+
+        /// <summary>
+        /// As <see cref="FromItems(object?[], int, out string?, out byte[]?, out SharedMemoryContentType)"/>, with
+        /// CliXml as <see cref="FromValue(object?, int, bool, out string?, out byte[]?, out int, out SharedMemoryContentType)"/>
+        /// gives it.
+        /// </summary>
+        public static void FromItems(object?[] items, int depth, bool utf8CliXml, out string? text, out byte[]? bytes, out int count, out SharedMemoryContentType contentType)
         {
+            count = 0;
             if (Array.TrueForAll(items, item => Unwrap(item) is string))
             {
                 var lines = new StringBuilder();
@@ -65,15 +86,24 @@ namespace PSSharedMemory
                     continue;
                 }
 
-                text = ToCliXml(items, depth);
-                bytes = null;
+                ToCliXml(items, depth, utf8CliXml, out text, out bytes, out count);
                 contentType = SharedMemoryContentType.CliXml;
                 return;
             }
 
             text = null;
             bytes = gathered;
+            count = gathered.Length;
             contentType = SharedMemoryContentType.Bytes;
+        }
+
+        /// <summary>Gives back the UTF-8 array of a CliXml payload once it is written (nothing for text or another type).</summary>
+        public static void ReturnCliXml(byte[]? bytes, SharedMemoryContentType contentType)
+        {
+            if (bytes is not null && contentType == SharedMemoryContentType.CliXml)
+            {
+                FastCliXml.ReturnUtf8(bytes);
+            }
         }
 
         /// <summary>The size Write-SharedMemory gives a growable segment it creates: the payload and a quarter more, at least 4 KiB.</summary>
@@ -108,6 +138,20 @@ namespace PSSharedMemory
         // so its CliXml reads back as PSSerializer's at any depth would.
         private static string ToCliXml(object? value, int depth) =>
             FastCliXml.TrySerialize(value) ?? PSSerializer.Serialize(value, depth);
+
+        private static void ToCliXml(object? value, int depth, bool utf8, out string? text, out byte[]? bytes, out int count)
+        {
+            count = 0;
+            if (!utf8)
+            {
+                text = ToCliXml(value, depth);
+                bytes = null;
+                return;
+            }
+
+            bytes = FastCliXml.TrySerializeUtf8(value, out count);
+            text = bytes is null ? PSSerializer.Serialize(value, depth) : null;
+        }
 
         private static object? Unwrap(object? value) => value is PSObject wrapped ? wrapped.BaseObject : value;
     }

@@ -195,7 +195,7 @@ namespace PSSharedMemory.Commands
             }
             else if (_fileBytes is not null)
             {
-                WritePayload(name, scope, null, _fileBytes, SharedMemoryContentType.Bytes);
+                WritePayload(name, scope, null, _fileBytes, _fileBytes.Length, SharedMemoryContentType.Bytes);
             }
         }
 
@@ -216,17 +216,32 @@ namespace PSSharedMemory.Commands
             var items = new object?[_count];
             items[0] = _first;
             _more!.CopyTo(items, 1);
-            Payload.FromItems(items, Depth, out string? text, out byte[]? bytes, out SharedMemoryContentType contentType);
-            WritePayload(_gatherName, _gatherScope, text, bytes, contentType);
+            Payload.FromItems(items, Depth, utf8CliXml: true, out string? text, out byte[]? bytes, out int count, out SharedMemoryContentType contentType);
+            try
+            {
+                WritePayload(_gatherName, _gatherScope, text, bytes, count, contentType);
+            }
+            finally
+            {
+                Payload.ReturnCliXml(bytes, contentType);
+            }
         }
 
         private void WriteValue(string name, SharedMemoryScope scope, object? value)
         {
-            Payload.FromValue(value, Depth, out string? text, out byte[]? bytes, out SharedMemoryContentType contentType);
-            WritePayload(name, scope, text, bytes, contentType);
+            // CliXml comes as UTF-8 bytes: a large payload's string would cost a copy on the large object heap.
+            Payload.FromValue(value, Depth, utf8CliXml: true, out string? text, out byte[]? bytes, out int count, out SharedMemoryContentType contentType);
+            try
+            {
+                WritePayload(name, scope, text, bytes, count, contentType);
+            }
+            finally
+            {
+                Payload.ReturnCliXml(bytes, contentType);
+            }
         }
 
-        private void WritePayload(string name, SharedMemoryScope scope, string? text, byte[]? bytes, SharedMemoryContentType contentType)
+        private void WritePayload(string name, SharedMemoryScope scope, string? text, byte[]? bytes, int count, SharedMemoryContentType contentType)
         {
             if (Append && contentType == SharedMemoryContentType.CliXml)
             {
@@ -250,12 +265,12 @@ namespace PSSharedMemory.Commands
                 {
                     if (segment is null)
                     {
-                        segment = OpenForWrite(store, name, scope, text, bytes);
+                        segment = OpenForWrite(store, name, scope, text, count);
                     }
 
                     try
                     {
-                        long version = Write(segment, text, bytes, contentType);
+                        long version = Write(segment, text, bytes, count, contentType);
                         SeenVersions.Record(segment, version);
 
                         if (PassThru)
@@ -279,7 +294,7 @@ namespace PSSharedMemory.Commands
             }
         }
 
-        private ISharedMemorySegment OpenForWrite(ISharedMemoryStore store, string name, SharedMemoryScope scope, string? text, byte[]? bytes)
+        private ISharedMemorySegment OpenForWrite(ISharedMemoryStore store, string name, SharedMemoryScope scope, string? text, int count)
         {
             // A missing segment is at version 0, so a write conditional on another version has nothing to
             // write to: it fails with NotFound instead of leaving an empty segment behind.
@@ -288,7 +303,7 @@ namespace PSSharedMemory.Commands
                 return SegmentCache.Open(store, name, scope);
             }
 
-            long length = text is null ? bytes!.LongLength : Payload.Utf8.GetByteCount(text);
+            long length = text is null ? count : Payload.Utf8.GetByteCount(text);
             ISharedMemorySegment segment = SegmentCache.OpenOrCreate(store, name, scope, Payload.AutoSize(length), out bool created);
             if (created)
             {
@@ -298,17 +313,17 @@ namespace PSSharedMemory.Commands
             return segment;
         }
 
-        private long Write(ISharedMemorySegment segment, string? text, byte[]? bytes, SharedMemoryContentType contentType)
+        private long Write(ISharedMemorySegment segment, string? text, byte[]? bytes, int count, SharedMemoryContentType contentType)
         {
             long version;
             try
             {
                 version = _options is null
                     ? text is null
-                        ? segment.Write(bytes!, 0, bytes!.Length, contentType, Timeout, StopToken)
+                        ? segment.Write(bytes!, 0, count, contentType, Timeout, StopToken)
                         : segment.WriteText(text, contentType, Timeout, StopToken)
                     : text is null
-                        ? segment.Write(bytes!, 0, bytes!.Length, contentType, _options)
+                        ? segment.Write(bytes!, 0, count, contentType, _options)
                         : segment.WriteText(text, contentType, _options);
             }
             catch (SharedMemoryException e) when (RefusedUnderLock(e.Code))
