@@ -104,9 +104,9 @@ namespace PSSharedMemory
             }
 
             /// <summary>
-            /// The payload's CliXml as UTF-8 in a rented array (the first <paramref name="count"/> bytes), or null
-            /// when some part of it needs PSSerializer. A large payload's string would be one more copy, on
-            /// the large object heap, which the next garbage collections pay for.
+            /// The payload's CliXml as UTF-8 (the first <paramref name="count"/> bytes of the array), or null when
+            /// some part of it needs PSSerializer. A large payload's string would be one more copy, on the large
+            /// object heap, which the next garbage collections pay for.
             /// </summary>
             [MethodImpl(Optimized)]
             public byte[]? TryWriteUtf8(object? value, out int count)
