@@ -217,23 +217,22 @@ namespace PSSharedMemory.Commands
             items[0] = _first;
             _more!.CopyTo(items, 1);
             Payload.FromItems(items, Depth, utf8CliXml: true, out string? text, out byte[]? bytes, out int count, out SharedMemoryContentType contentType);
-            try
-            {
-                WritePayload(_gatherName, _gatherScope, text, bytes, count, contentType);
-            }
-            finally
-            {
-                Payload.ReturnCliXml(bytes, contentType);
-            }
+            WritePayload(_gatherName, _gatherScope, text, bytes, count, contentType);
         }
 
         private void WriteValue(string name, SharedMemoryScope scope, object? value)
         {
             // CliXml comes as UTF-8 bytes: a large payload's string would cost a copy on the large object heap.
             Payload.FromValue(value, Depth, utf8CliXml: true, out string? text, out byte[]? bytes, out int count, out SharedMemoryContentType contentType);
+            WritePayload(name, scope, text, bytes, count, contentType);
+        }
+
+        /// <summary>Writes the payload; a CliXml array from the module's writer is given back to it afterwards.</summary>
+        private void WritePayload(string name, SharedMemoryScope scope, string? text, byte[]? bytes, int count, SharedMemoryContentType contentType)
+        {
             try
             {
-                WritePayload(name, scope, text, bytes, count, contentType);
+                WriteToStore(name, scope, text, bytes, count, contentType);
             }
             finally
             {
@@ -241,7 +240,7 @@ namespace PSSharedMemory.Commands
             }
         }
 
-        private void WritePayload(string name, SharedMemoryScope scope, string? text, byte[]? bytes, int count, SharedMemoryContentType contentType)
+        private void WriteToStore(string name, SharedMemoryScope scope, string? text, byte[]? bytes, int count, SharedMemoryContentType contentType)
         {
             if (Append && contentType == SharedMemoryContentType.CliXml)
             {
