@@ -7,9 +7,14 @@
 .DESCRIPTION
     In-process cases: every method of a case runs in this process, warmed up, then N samples taken
     round-robin over the methods in a new shuffled order each round, with a full garbage collection (not
-    timed) before each sample. A sample times a loop of a few operations with [Diagnostics.Stopwatch] and
+    timed) before each sample, except in the object cases (below). A sample times a loop of a few operations with [Diagnostics.Stopwatch] and
     divides. Each row reports the median and the 99th percentile of its samples (with few samples, the
     99th percentile is the slowest one), and its ratio to its baseline's median from the same samples.
+
+    The object cases take no forced collection before a sample, and their samples are of 3 operations:
+    after a full collection the next operation ran about 2x slower for the module and 1.4x for
+    Export-Clixml + Import-Clixml, so a sample of one operation after it measured the collection more than
+    the method. Without it, each method pays the collections its garbage brings about, in a shuffled order.
 
     Like with like: piped input is compared with piped input (`$objects | Write-SharedMemory` against
     `$objects | Export-Clixml`), a value given by parameter with a value given by parameter
@@ -255,9 +260,10 @@ function Invoke-Case {
         Each method is warmed up, then the samples go round-robin over the methods in a new shuffled
         order each round, so that a burst of load from elsewhere on the machine hits them all alike
         instead of one method's whole run. A full garbage collection (not timed) precedes every sample,
-        so that no method pays for another's garbage.
+        so that no method pays for another's garbage; -NoCollect leaves it out (the object cases, whose
+        collections are part of what they cost).
     #>
-    param([string] $Case, [System.Collections.Specialized.OrderedDictionary] $Methods, [int] $Inner, [int] $Samples, [int] $Warmup = 2, [string] $Reference = 'PSSharedMemory by name')
+    param([string] $Case, [System.Collections.Specialized.OrderedDictionary] $Methods, [int] $Inner, [int] $Samples, [int] $Warmup = 2, [string] $Reference = 'PSSharedMemory by name', [switch] $NoCollect)
     Write-Host "  $Case" -ForegroundColor Cyan
     $names = @($Methods.Keys)
     $times = @{}
@@ -275,8 +281,10 @@ function Invoke-Case {
     for ($s = 0; $s -lt $Samples; $s++) {
         foreach ($name in ($names | Sort-Object { $shuffle.Next() })) {
             $body = $Methods[$name].Body
-            [GC]::Collect()
-            [GC]::WaitForPendingFinalizers()
+            if (-not $NoCollect) {
+                [GC]::Collect()
+                [GC]::WaitForPendingFinalizers()
+            }
             $t0 = [Diagnostics.Stopwatch]::GetTimestamp()
             & $body $Inner
             $times[$name][$s] = ([Diagnostics.Stopwatch]::GetTimestamp() - $t0) * $tickToMicroseconds / $Inner
@@ -286,17 +294,21 @@ function Invoke-Case {
     foreach ($name in $names) {
         Add-Row -Case $Case -Method $name -Spec $Methods[$name] -Samples $times[$name] -Inner $Inner -Reference $Reference
     }
+    if ($NoCollect) { $uncollectedCases.Add($Case) }
     Complete-Case $Case
 }
+
+# The cases measured without a forced collection before each sample.
+$uncollectedCases = [Collections.Generic.List[string]]::new()
 
 # Sample counts: each sample is Inner operations; the median is over Samples. ExtraSamples: the large
 # cases that carry no goal (16 MiB of text, Get-Process objects), whose slow alternatives cost the most time.
 $plan = if ($Quick) {
-    @{ TinyInner = 100; TinySamples = 11; TinyWarmup = 3; MidInner = 10; MidSamples = 9; BigInner = 1; BigSamples = 7; BigWarmup = 1
+    @{ TinyInner = 100; TinySamples = 11; TinyWarmup = 3; MidInner = 10; MidSamples = 9; BigInner = 1; BigSamples = 7; BigWarmup = 1; ObjectInner = 3; ObjectSamples = 11
         ExtraSamples = 5; CrossRounds = 5; CrossCount = 30; ColdRuns = 5; WarmupSeconds = 3; CrossWarmupLimitSeconds = 30 }
 }
 else {
-    @{ TinyInner = 200; TinySamples = 25; TinyWarmup = 5; MidInner = 20; MidSamples = 21; BigInner = 1; BigSamples = 15; BigWarmup = 2
+    @{ TinyInner = 200; TinySamples = 25; TinyWarmup = 5; MidInner = 20; MidSamples = 21; BigInner = 1; BigSamples = 15; BigWarmup = 2; ObjectInner = 3; ObjectSamples = 31
         ExtraSamples = 9; CrossRounds = 20; CrossCount = 50; ColdRuns = 20; WarmupSeconds = 20; CrossWarmupLimitSeconds = 180 }
 }
 $gapMilliseconds = 3
@@ -478,7 +490,7 @@ try {
             })
         if ($problems.Count) { Write-Warning "Fidelity ($way): $($problems -join '; ')" }
     }
-    Invoke-Case -Case '1000 PSCustomObjects (5 properties)' -Methods $methods -Inner 1 -Samples $plan.BigSamples -Warmup $plan.BigWarmup -Reference $clixmlValue
+    Invoke-Case -Case '1000 PSCustomObjects (5 properties)' -Methods $methods -Inner $plan.ObjectInner -Samples $plan.ObjectSamples -Warmup $plan.BigWarmup -Reference $clixmlValue -NoCollect
 
     # ---------------------------------------------------------------- Get-Process objects
     $processes = @(Get-Process | Select-Object -First 50)
@@ -493,7 +505,7 @@ try {
         'ConvertTo-Json / ConvertFrom-Json file' = @{ Kind = 'Alternative'; Note = 'default -Depth 2, truncated'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { ConvertTo-Json -InputObject $processes -WarningAction SilentlyContinue | Set-Content -LiteralPath $fileProcessJson; $null = Get-Content -LiteralPath $fileProcessJson -Raw | ConvertFrom-Json } } }
         'Breakdown: [PSSerializer]::Serialize (depth 2)' = @{ Kind = 'Breakdown'; Body = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = [Management.Automation.PSSerializer]::Serialize($processes, 2) } } }
     }
-    Invoke-Case -Case $processCase -Methods $methods -Inner 1 -Samples $plan.ExtraSamples -Warmup $plan.BigWarmup -Reference $clixmlProcesses
+    Invoke-Case -Case $processCase -Methods $methods -Inner 1 -Samples $plan.ExtraSamples -Warmup $plan.BigWarmup -Reference $clixmlProcesses -NoCollect
     $processPayload = (Get-SharedMemory -Name $segProcesses.Name).Length
 
     # ---------------------------------------------------------------- cross-process: wake-up and ping-pong
@@ -910,14 +922,15 @@ foreach ($caseName in @($results | ForEach-Object Case | Select-Object -Unique))
     $group = @($results | Where-Object Case -EQ $caseName)
     $first = $group[0]
     $lines.Add('')
+    $collection = if ($uncollectedCases.Contains($caseName)) { ', no forced collection before a sample' } else { '' }
     if ($first.Inner -gt 1) {
-        $lines.Add("#### $caseName  ($($first.Samples) samples of $($first.Inner) operations each, round-robin)")
+        $lines.Add("#### $caseName  ($($first.Samples) samples of $($first.Inner) operations each, round-robin$collection)")
     }
     elseif ($caseName -like 'Cross-process*' -or $caseName -like 'Cold start*') {
         $lines.Add("#### $caseName")
     }
     else {
-        $lines.Add("#### $caseName  ($($first.Samples) samples of 1 operation, round-robin)")
+        $lines.Add("#### $caseName  ($($first.Samples) samples of 1 operation, round-robin$collection)")
     }
     $lines.Add('')
     $lines.Add('| Method | Samples | Median | p99 | Baseline | Baseline median | Ratio | Goal | Status |')
