@@ -91,8 +91,14 @@ namespace PSSharedMemory.Benchmarks
         /// </summary>
         public long WaitForWake(int expected, FloorCalls calls)
         {
+            long deadline = Environment.TickCount64 + 10_000;
             while (Volatile.Read(ref *_word) == expected)
             {
+                if (Environment.TickCount64 > deadline)
+                {
+                    throw new TimeoutException("The floor's futex word did not change within 10 seconds.");
+                }
+
                 Libc.FutexWait(_word, expected, 10_000);
             }
 

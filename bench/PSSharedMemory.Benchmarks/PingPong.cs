@@ -100,17 +100,19 @@ namespace PSSharedMemory.Benchmarks
                 // (and its CPU may be idle) when a write lands, as for a reader waiting for the next change. Each
                 // round sends one message of every kind, in an order both sides draw from the same seed, so
                 // that all kinds meet the machine in the same state.
-                BinaryPrimitives.WriteInt64LittleEndian(payload, -1);
-                toChild.Write(payload, 0, 8);
-                toChild.Flush();
+                // Where the waits start from is taken before the child is told to begin: its first write can
+                // land before this process runs again, and a wait from after it would wait for one more.
+                long sequence = pong.Sequence;
+                int expectedWord = floor.Word;
                 var idle = new List<double>[IdleKinds.Length];
                 for (int k = 0; k < idle.Length; k++)
                 {
                     idle[k] = new List<double>(gapped);
                 }
 
-                long sequence = pong.Sequence;
-                int expectedWord = floor.Word;
+                BinaryPrimitives.WriteInt64LittleEndian(payload, -1);
+                toChild.Write(payload, 0, 8);
+                toChild.Flush();
                 var order = new IdleOrder();
                 for (int i = 0; i < gapped; i++)
                 {
