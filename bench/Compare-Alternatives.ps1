@@ -7,14 +7,16 @@
 .DESCRIPTION
     In-process cases: every method of a case runs in this process, warmed up, then N samples taken
     round-robin over the methods in a new shuffled order each round, with a full garbage collection (not
-    timed) before each sample, except in the object cases (below). A sample times a loop of a few operations with [Diagnostics.Stopwatch] and
-    divides. Each row reports the median and the 99th percentile of its samples (with few samples, the
-    99th percentile is the slowest one), and its ratio to its baseline's median from the same samples.
+    timed) before each sample, except in the object cases (below). A sample times a loop of a few
+    operations with [Diagnostics.Stopwatch] and divides. Each row reports the median and the 99th
+    percentile of its samples (with few samples, the 99th percentile is the slowest one), and its ratio to
+    its baseline's median from the same samples.
 
     The object cases take no forced collection before a sample, and their samples are of 3 operations:
     after a full collection the next operation ran about 2x slower for the module and 1.4x for
     Export-Clixml + Import-Clixml, so a sample of one operation after it measured the collection more than
-    the method. Without it, each method pays the collections its garbage brings about, in a shuffled order.
+    the method. Without it, a sample pays the collections that fall in it, whichever method's garbage
+    brought them about, in a new shuffled order each round.
 
     Like with like: piped input is compared with piped input (`$objects | Write-SharedMemory` against
     `$objects | Export-Clixml`), a value given by parameter with a value given by parameter
@@ -260,8 +262,8 @@ function Invoke-Case {
         Each method is warmed up, then the samples go round-robin over the methods in a new shuffled
         order each round, so that a burst of load from elsewhere on the machine hits them all alike
         instead of one method's whole run. A full garbage collection (not timed) precedes every sample,
-        so that no method pays for another's garbage; -NoCollect leaves it out (the object cases, whose
-        collections are part of what they cost).
+        so that no method pays for another's garbage; -NoCollect leaves it out (the object cases: the
+        operation after a full collection is slower than in any steady loop, see the description).
     #>
     param([string] $Case, [System.Collections.Specialized.OrderedDictionary] $Methods, [int] $Inner, [int] $Samples, [int] $Warmup = 2, [string] $Reference = 'PSSharedMemory by name', [switch] $NoCollect)
     Write-Host "  $Case" -ForegroundColor Cyan
@@ -303,6 +305,7 @@ $uncollectedCases = [Collections.Generic.List[string]]::new()
 
 # Sample counts: each sample is Inner operations; the median is over Samples. ExtraSamples: the large
 # cases that carry no goal (16 MiB of text, Get-Process objects), whose slow alternatives cost the most time.
+# ObjectInner and ObjectSamples: the 1000 PSCustomObjects, sampled without a forced collection.
 $plan = if ($Quick) {
     @{ TinyInner = 100; TinySamples = 11; TinyWarmup = 3; MidInner = 10; MidSamples = 9; BigInner = 1; BigSamples = 7; BigWarmup = 1; ObjectInner = 3; ObjectSamples = 11
         ExtraSamples = 5; CrossRounds = 5; CrossCount = 30; ColdRuns = 5; WarmupSeconds = 3; CrossWarmupLimitSeconds = 30 }
