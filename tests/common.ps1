@@ -100,11 +100,30 @@ function Start-ChildPwsh {
     $info.RedirectStandardOutput = $true
     $info.RedirectStandardError = $true
     $info.UseShellExecute = $false
-    $process = [System.Diagnostics.Process]::Start($info)
+    $process = Start-ProcessRetrying $info
     # Read both streams asynchronously so a chatty child never blocks on a full pipe.
     $process | Add-Member -NotePropertyName StdOutTask -NotePropertyValue $process.StandardOutput.ReadToEndAsync()
     $process | Add-Member -NotePropertyName StdErrTask -NotePropertyValue $process.StandardError.ReadToEndAsync()
     $process
+}
+
+function Start-ProcessRetrying([System.Diagnostics.ProcessStartInfo] $Info) {
+    # Under Wine, starting a process once failed with "Internal error" (a Win32Exception from CreateProcess)
+    # in a full run, where the same start succeeds at once when tried again. On Windows a start that fails
+    # so is tried again, with a line saying so, for at most 10 s; then the last error stands. Elsewhere it
+    # fails at once.
+    $deadline = [DateTime]::UtcNow.AddSeconds(10)
+    while ($true) {
+        try {
+            return [System.Diagnostics.Process]::Start($Info)
+        }
+        catch {
+            $win32 = $_.Exception.InnerException -is [System.ComponentModel.Win32Exception] -or $_.Exception -is [System.ComponentModel.Win32Exception]
+            if (-not $win32 -or [IO.Path]::DirectorySeparatorChar -ne '\' -or [DateTime]::UtcNow -gt $deadline) { throw }
+            Write-Host "Starting '$($Info.FileName)' failed ($($_.Exception.Message)); trying again."
+            Start-Sleep -Milliseconds 100
+        }
+    }
 }
 
 function Wait-ChildPwsh {
