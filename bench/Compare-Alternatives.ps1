@@ -12,8 +12,8 @@
     percentile of its samples (with few samples, the 99th percentile is the slowest one), and its ratio to
     its baseline's median from the same samples.
 
-    The object cases take no forced collection before a sample, and their samples are of 3 operations:
-    after a full collection the next operation ran about 2x slower for the module and 1.4x for
+    The object cases take no forced collection before a sample, and the 1000 PSCustomObjects' samples are
+    of 3 operations: after a full collection the next operation ran about 2x slower for the module and 1.4x for
     Export-Clixml + Import-Clixml, so a sample of one operation after it measured the collection more than
     the method. Without it, a sample pays the collections that fall in it, whichever method's garbage
     brought them about, in a new shuffled order each round.
